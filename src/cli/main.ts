@@ -1,0 +1,33 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError, loadDotEnv } from '../config.js';
+import { migrateCommand } from './commands/migrate.js';
+import { serveCommand } from './commands/serve.js';
+import { UsageError } from './usage.js';
+
+/** Builds the `paperboy` command tree. */
+export function buildProgram(): Command {
+  const program = new Command('paperboy')
+    .description('Self-hostable research-paper hub: daily feeds, search and discussion of arXiv papers.')
+    .showHelpAfterError()
+    .exitOverride();
+  program.addCommand(serveCommand());
+  program.addCommand(migrateCommand());
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  loadDotEnv();
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      process.stderr.write(`paperboy: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`paperboy: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,114 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { parseCategoryList } from './papers/taxonomy.js';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const urlString = z.url({ protocol: /^https?$/ });
+
+/** Every setting Paperboy reads from the environment, with its default. */
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PAPERBOY_DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || v === '', {
+        message: 'server databases are not supported yet; unset DATABASE_URL to use the embedded SQLite database',
+      }),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    BASE_URL: urlString.optional(),
+    SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+    SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+    MAIL_FROM: z.string().default('Paperboy <paperboy@localhost>'),
+    ARXIV_CATEGORIES: z
+      .string()
+      .default('cs.AI,cs.CL,cs.CV,cs.LG,stat.ML')
+      .superRefine((list, ctx) => {
+        for (const unknown of parseCategoryList(list).unknown) {
+          ctx.addIssue({ code: 'custom', message: `unknown arXiv category or archive "${unknown}"` });
+        }
+      }),
+    EMBEDDER: z.string().default('builtin'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    HARVEST_ENABLED: booleanFlag.default(true),
+    HARVEST_HOUR_UTC: z.coerce.number().int().min(0).max(23).default(3),
+    ARXIV_OAI_URL: urlString.default('https://oaipmh.arxiv.org/oai'),
+    ARXIV_API_URL: urlString.default('https://export.arxiv.org/api/query'),
+    ARXIV_LISTING_URL: urlString.default('https://rss.arxiv.org/atom'),
+    ARXIV_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  });
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  dataDir: string;
+  databaseFile: string;
+  host: string;
+  port: number;
+  baseUrl: string;
+  secretKey: string | undefined;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** Categories to harvest and auto-feature, archives expanded to their categories. */
+  arxivCategories: string[];
+  embedder: string;
+  logLevel: string;
+  harvest: { enabled: boolean; hourUtc: number };
+  arxiv: { oaiUrl: string; apiUrl: string; listingUrl: string; minIntervalMs: number };
+  workerConcurrency: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates the environment once, listing every problem at once. Values are never
+ * echoed back, so a misplaced secret does not end up in a log.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
+  if (env.NODE_ENV === 'production' && !env.SECRET_KEY) problems.push('SECRET_KEY: is required when NODE_ENV=production');
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
+  const dataDir = resolve(e.PAPERBOY_DATA_DIR);
+  return {
+    env: e.NODE_ENV,
+    dataDir,
+    databaseFile: resolve(dataDir, 'paperboy.db'),
+    host: e.HOST,
+    port: e.PORT,
+    baseUrl: (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    secretKey: e.SECRET_KEY,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    arxivCategories: parseCategoryList(e.ARXIV_CATEGORIES).categories,
+    embedder: e.EMBEDDER,
+    logLevel: e.LOG_LEVEL,
+    harvest: { enabled: e.HARVEST_ENABLED, hourUtc: e.HARVEST_HOUR_UTC },
+    arxiv: {
+      oaiUrl: e.ARXIV_OAI_URL,
+      apiUrl: e.ARXIV_API_URL,
+      listingUrl: e.ARXIV_LISTING_URL,
+      minIntervalMs: e.ARXIV_MIN_INTERVAL_MS,
+    },
+    workerConcurrency: e.WORKER_CONCURRENCY,
+  };
+}
+
+/** Loads `.env` from the working directory into process.env (existing variables win). */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}

@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { createContext, type AppContext } from './context.js';
+
+export const ROLES = ['web', 'worker', 'scheduler'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Something a role started that must be stopped on shutdown. */
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+export interface RunningServer {
+  ctx: AppContext;
+  app: FastifyInstance | undefined;
+  /** Resolves once everything has stopped (after SIGTERM/SIGINT or `stop()`). */
+  closed: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The process shell: wires config, logger and database, starts the chosen
+ * roles, and drains them on SIGTERM/SIGINT (web stops accepting, the worker
+ * finishes or releases its jobs, then the database closes).
+ */
+export async function serve(config: Config, roles: ReadonlySet<Role>): Promise<RunningServer> {
+  const ctx = createContext(config);
+  const started: Stoppable[] = [];
+  let app: FastifyInstance | undefined;
+
+  if (roles.has('web')) {
+    app = await buildApp(ctx);
+    await app.listen({ port: config.port, host: config.host });
+    const web = app;
+    started.push({ stop: () => web.close() });
+  }
+
+  let resolveClosed: () => void = () => {};
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      ctx.log.info('shutting down');
+      for (const s of started.reverse()) {
+        try {
+          await s.stop();
+        } catch (err) {
+          ctx.log.error({ err }, 'error while stopping');
+        }
+      }
+      await ctx.database.close();
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolveClosed();
+    })();
+    return stopping;
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    ctx.log.info({ signal }, 'signal received');
+    void stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  ctx.log.info({ roles: [...roles], url: app ? config.baseUrl : undefined }, 'paperboy started');
+  return { ctx, app, closed, stop };
+}
