@@ -2,6 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createContext, type AppContext } from './context.js';
+import { createRegistry } from './jobs/registry.js';
+import { startScheduler } from './jobs/scheduler.js';
+import { createSchedules } from './jobs/schedules.js';
+import { startWorker } from './jobs/worker.js';
 
 export const ROLES = ['web', 'worker', 'scheduler'] as const;
 export type Role = (typeof ROLES)[number];
@@ -34,6 +38,12 @@ export async function serve(config: Config, roles: ReadonlySet<Role>): Promise<R
     await app.listen({ port: config.port, host: config.host });
     const web = app;
     started.push({ stop: () => web.close() });
+  }
+  if (roles.has('worker')) {
+    started.push(startWorker(ctx, createRegistry(), { concurrency: config.workerConcurrency }));
+  }
+  if (roles.has('scheduler')) {
+    started.push(startScheduler(ctx, createSchedules(config)));
   }
 
   let resolveClosed: () => void = () => {};

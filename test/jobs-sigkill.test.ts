@@ -1,0 +1,159 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../src/config.js';
+import { createContext, type AppContext } from '../src/context.js';
+import { enqueue } from '../src/jobs/queue.js';
+import { createLogger } from '../src/log.js';
+import { createStepTables, stepsJob } from './fixtures/steps-job.js';
+
+// Crash safety of the job queue with real processes: a worker killed with
+// SIGKILL mid-job (no chance to release anything) loses no job, and the
+// idempotent job re-run by the next worker leaves every effect exactly once.
+
+const WORKER = fileURLToPath(new URL('./fixtures/jobs-worker.js', import.meta.url));
+const LEASE_MS = 1_000;
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+after(() => {
+  // A failed assertion must not leave a worker process running (it would keep the run alive).
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function setup(): { dir: string; ctx: AppContext } {
+  const dir = mkdtempSync(join(tmpdir(), 'paperboy-sigkill-'));
+  dirs.push(dir);
+  const ctx = createContext(loadConfig({ PAPERBOY_DATA_DIR: dir, LOG_LEVEL: 'silent', NODE_ENV: 'test' }), createLogger('silent'));
+  createStepTables(ctx.database.sqlite);
+  return { dir, ctx };
+}
+
+function startWorkerProcess(dir: string, concurrency: number): ChildProcess {
+  const child = spawn(process.execPath, [WORKER, dir, String(LEASE_MS), '250', String(concurrency)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.push(child);
+  return child;
+}
+
+async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  const [code] = (await exited) as [number | null];
+  return code;
+}
+
+async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+interface Counts {
+  rows: number;
+  distinct: number;
+}
+
+function effects(ctx: AppContext, key: string): Counts {
+  return ctx.database.sqlite
+    .prepare<[string], Counts>('SELECT count(*) AS rows, count(DISTINCT step) AS "distinct" FROM effects WHERE job = ?')
+    .get(key) ?? { rows: 0, distinct: 0 };
+}
+
+interface JobState {
+  id: number;
+  status: string;
+  attempts: number;
+  result: string | null;
+}
+
+function jobStates(ctx: AppContext): JobState[] {
+  return ctx.database.sqlite.prepare<[], JobState>('SELECT id, status, attempts, result FROM jobs ORDER BY id').all();
+}
+
+function runs(ctx: AppContext, key: string): { attempt: number; pid: number }[] {
+  return ctx.database.sqlite
+    .prepare<[string], { attempt: number; pid: number }>('SELECT attempt, pid FROM runs WHERE job = ? ORDER BY rowid')
+    .all(key);
+}
+
+test('a job whose worker is SIGKILLed mid-way is re-run once by the next worker, effects exactly once', async () => {
+  const { dir, ctx } = setup();
+  const STEPS = 20;
+  await enqueue(ctx.database.db, { type: stepsJob, payload: { key: 'a', steps: STEPS, stepMs: 40 } });
+
+  const first = startWorkerProcess(dir, 1);
+  await waitFor('the job to be half-way', () => effects(ctx, 'a').rows >= 5);
+  assert.equal(await kill(first, 'SIGKILL'), null);
+  const atKill = effects(ctx, 'a').rows;
+  assert.ok(atKill >= 5 && atKill < STEPS, `killed after ${atKill} of ${STEPS} steps`);
+  assert.deepEqual(
+    jobStates(ctx).map((j) => [j.status, j.attempts]),
+    [['running', 1]],
+    'the killed worker could not release or fail the job',
+  );
+
+  const killedAt = Date.now();
+  const second = startWorkerProcess(dir, 1);
+  await waitFor('the job to be done', () => jobStates(ctx)[0]?.status === 'done');
+  // The lease (1 s from the last heartbeat) had to run out before anyone could take the job.
+  assert.ok(Date.now() - killedAt >= 500, 'not re-claimed while the lease was still valid');
+  assert.equal(await kill(second, 'SIGTERM'), 0);
+
+  assert.deepEqual(jobStates(ctx), [{ id: 1, status: 'done', attempts: 2, result: `{"steps":${STEPS}}` }]);
+  assert.deepEqual(effects(ctx, 'a'), { rows: STEPS, distinct: STEPS });
+  const r = runs(ctx, 'a');
+  assert.deepEqual(
+    r.map((x) => x.attempt),
+    [1, 2],
+  );
+  assert.deepEqual(
+    r.map((x) => x.pid),
+    [first.pid, second.pid],
+  );
+  await ctx.database.close();
+});
+
+test('several queued jobs survive a SIGKILL mid-run: all done, none lost, every effect once', async () => {
+  const { dir, ctx } = setup();
+  const JOBS = 6;
+  const STEPS = 10;
+  const keys = Array.from({ length: JOBS }, (_, i) => `j${i}`);
+  for (const key of keys) await enqueue(ctx.database.db, { type: stepsJob, payload: { key, steps: STEPS, stepMs: 30 } });
+
+  const first = startWorkerProcess(dir, 2);
+  // Kill once some job has finished and others are part-way through.
+  await waitFor('one job done and another part-way', () => {
+    const counts = keys.map((k) => effects(ctx, k).rows);
+    return counts.some((c) => c === STEPS) && counts.some((c) => c >= 2 && c < STEPS - 2);
+  });
+  assert.equal(await kill(first, 'SIGKILL'), null);
+  const atKill = jobStates(ctx);
+  const interrupted = atKill.filter((j) => j.status === 'running').map((j) => j.id);
+  assert.ok(interrupted.length >= 1, 'the kill interrupted at least one job');
+  assert.ok(atKill.some((j) => j.status === 'done'));
+
+  const second = startWorkerProcess(dir, 2);
+  await waitFor('every job done', () => jobStates(ctx).every((j) => j.status === 'done'));
+  assert.equal(await kill(second, 'SIGTERM'), 0);
+
+  const final = jobStates(ctx);
+  assert.equal(final.length, JOBS);
+  for (const [i, job] of final.entries()) {
+    const key = keys[i] ?? '';
+    assert.equal(job.status, 'done');
+    assert.equal(job.attempts, interrupted.includes(job.id) ? 2 : 1, `attempts of ${key}`);
+    assert.deepEqual(effects(ctx, key), { rows: STEPS, distinct: STEPS }, `effects of ${key}`);
+    assert.equal(runs(ctx, key).length, job.attempts, `handler runs of ${key}`);
+  }
+  await ctx.database.close();
+});
