@@ -2,6 +2,7 @@ import type { Sqlite } from './connection.js';
 import { papers } from './migrations/001_papers.js';
 import { jobs } from './migrations/002_jobs.js';
 import { harvest } from './migrations/003_harvest.js';
+import { imports } from './migrations/004_imports.js';
 
 /** A schema change; `up` runs inside the migration transaction. */
 export interface Migration {
@@ -11,7 +12,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a landed migration is never edited. */
-export const migrations: readonly Migration[] = [papers, jobs, harvest];
+export const migrations: readonly Migration[] = [papers, jobs, harvest, imports];
 
 export interface MigrateResult {
   applied: { version: number; name: string }[];

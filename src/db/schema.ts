@@ -10,8 +10,15 @@ export interface PapersTable {
   title: string;
   title_text: string;
   abstract: string;
-  abstract_text: string;
+  /** NULL when the plain text equals `abstract`. */
+  abstract_text: string | null;
   authors_text: string;
+  /** JSON: `ParsedAuthor[]` in order. */
+  authors: string;
+  /** JSON: `{ version, submittedAt, size }[]` by version. */
+  versions: string;
+  /** JSON: `{ url, kind }[]` in order of appearance. */
+  links: string;
   primary_category: string | null;
   categories: string;
   comments: string | null;
@@ -32,44 +39,68 @@ export interface PapersTable {
   modified_at: string;
 }
 
-export interface PaperVersionsTable {
-  paper_id: number;
-  version: number;
-  submitted_at: string;
-  size: string | null;
-}
-
-export interface PaperAuthorsTable {
-  paper_id: number;
-  position: number;
-  name: string;
-  keyname: string;
-  forenames: string | null;
-  suffix: string | null;
-  /** JSON array of strings, or null. */
-  affiliations: string | null;
-}
-
 export interface PaperCategoriesTable {
   category: string;
   paper_id: number;
   is_primary: number;
 }
 
-export interface PaperLinksTable {
-  paper_id: number;
-  url: string;
-  kind: string;
+// --- jobs (002) ---
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/** Times are milliseconds since the epoch; payload and result are JSON text. */
+export interface JobsTable {
+  id: Generated<number>;
+  type: string;
+  payload: string;
+  unique_key: string | null;
+  status: JobStatus;
+  priority: number;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  last_error: string | null;
+  result: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
 }
 
-// --- jobs (002) ---
-
 // --- harvest (003) ---
+export interface HarvestStateTable {
+  id: Generated<number>;
+  /** `metadataPrefix|set|from|until` of the run. */
+  harvest_key: string;
+  metadata_prefix: string;
+  /** OAI set spec, '' for the whole repository. */
+  set_spec: string;
+  from_date: string | null;
+  until_date: string | null;
+  /** Token of the next page to fetch; null before the first page and when finished. */
+  resumption_token: string | null;
+  pages_done: number;
+  records_done: number;
+  imported: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  errors: number;
+  restarts: number;
+  complete_list_size: number | null;
+  first_response_date: string | null;
+  last_datestamp: string | null;
+  /** Last day the finished run fully covered; the next incremental run starts the day after. */
+  covered_until: string | null;
+  started_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
 
 export interface DB {
   papers: PapersTable;
-  paper_versions: PaperVersionsTable;
-  paper_authors: PaperAuthorsTable;
   paper_categories: PaperCategoriesTable;
-  paper_links: PaperLinksTable;
+  jobs: JobsTable;
+  harvest_state: HarvestStateTable;
 }

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { estimateAnnouncedOn } from '../papers/announcement.js';
+import type { ParsedAuthor } from '../papers/authors.js';
+import { extractLinks } from '../papers/links.js';
+import type { NormalizedPaper } from '../papers/normalize.js';
+
+/** The stored state of a paper, as the merge sees it. */
+export interface PaperState {
+  version: number;
+  title: string;
+  titleText: string;
+  abstract: string;
+  abstractText: string;
+  authors: ParsedAuthor[];
+  authorsText: string;
+  categories: string[];
+  primaryCategory: string | null;
+  comments: string | null;
+  journalRef: string | null;
+  doi: string | null;
+  reportNo: string | null;
+  mscClass: string | null;
+  acmClass: string | null;
+  license: string | null;
+  submitter: string | null;
+  versions: { version: number; submittedAt: string; size: string | null }[];
+  publishedAt: string | null;
+  updatedAt: string | null;
+  announcedOn: string | null;
+  announcedEstimated: boolean;
+  withdrawn: boolean;
+  links: { url: string; kind: string }[];
+}
+
+const SCALARS = [
+  'comments',
+  'journalRef',
+  'doi',
+  'reportNo',
+  'mscClass',
+  'acmClass',
+  'license',
+  'submitter',
+] as const;
+
+/** A digest of the whole state: equal digests mean nothing to write. */
+export function hashState(s: PaperState): string {
+  return createHash('sha1').update(JSON.stringify(s)).digest('base64url');
+}
+
+/** The state of a paper seen for the first time. */
+export function stateFromIncoming(p: NormalizedPaper): PaperState {
+  const announcedOn = p.announcedOn ?? p.announcedEstimate;
+  return {
+    version: p.version,
+    title: p.title,
+    titleText: p.titleText,
+    abstract: p.abstract,
+    abstractText: p.abstractText,
+    authors: p.authors,
+    authorsText: p.authorsText,
+    categories: p.categories,
+    primaryCategory: p.primaryCategory,
+    comments: p.comments,
+    journalRef: p.journalRef,
+    doi: p.doi,
+    reportNo: p.reportNo,
+    mscClass: p.mscClass,
+    acmClass: p.acmClass,
+    license: p.license,
+    submitter: p.submitter,
+    versions: p.versions,
+    publishedAt: p.publishedAt,
+    updatedAt: p.updatedAt,
+    announcedOn,
+    announcedEstimated: p.announcedOn === null,
+    withdrawn: p.withdrawn === true,
+    links: p.links,
+  };
+}
+
+/** Merges an incoming record into the stored state (see PaperStore). Pure. */
+export function mergeState(stored: PaperState, p: NormalizedPaper): PaperState {
+  const current = p.version >= stored.version;
+  const take = <T>(incoming: T | null, old: T): T => (current && incoming !== null ? incoming : old);
+  const merged: PaperState = { ...stored };
+  merged.version = Math.max(stored.version, p.version);
+  if (current && p.title !== '') {
+    merged.title = p.title;
+    merged.titleText = p.titleText;
+  }
+  if (current && p.abstract !== '') {
+    merged.abstract = p.abstract;
+    merged.abstractText = p.abstractText;
+  }
+  if (current && p.authors.length > 0) {
+    merged.authors = p.authors;
+    merged.authorsText = p.authorsText;
+  }
+  if (current && p.categories.length > 0) {
+    merged.categories = p.categories;
+    merged.primaryCategory = p.primaryCategory;
+  }
+  for (const key of SCALARS) merged[key] = take(p[key], stored[key]);
+  if (p.withdrawn !== null && current) merged.withdrawn = p.withdrawn;
+
+  const versions = new Map(stored.versions.map((v) => [v.version, v]));
+  for (const v of p.versions) {
+    const old = versions.get(v.version);
+    versions.set(v.version, old === undefined ? v : { ...old, size: old.size ?? v.size });
+  }
+  merged.versions = [...versions.values()].sort((a, b) => a.version - b.version);
+  merged.publishedAt = merged.versions.find((v) => v.version === 1)?.submittedAt ?? stored.publishedAt ?? p.publishedAt;
+  const latest = merged.versions.at(-1);
+  merged.updatedAt =
+    latest !== undefined && latest.version === merged.version
+      ? latest.submittedAt
+      : take(p.updatedAt, stored.updatedAt) ?? merged.publishedAt;
+
+  if (p.announcedOn !== null && (stored.announcedEstimated || stored.announcedOn === null)) {
+    merged.announcedOn = p.announcedOn;
+    merged.announcedEstimated = false;
+  } else if ((stored.announcedEstimated || stored.announcedOn === null) && merged.publishedAt !== null) {
+    merged.announcedOn = estimateAnnouncedOn(merged.publishedAt);
+    merged.announcedEstimated = true;
+  }
+  merged.links =
+    merged.abstract === p.abstract && merged.comments === p.comments
+      ? p.links
+      : extractLinks(merged.abstract, merged.comments);
+  return merged;
+}
