@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadDotEnv } from '../config.js';
+import { harvestCommand } from './commands/harvest.js';
+import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 import { UsageError } from './usage.js';
@@ -11,6 +13,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(serveCommand());
+  program.addCommand(importCommand());
+  program.addCommand(harvestCommand());
   program.addCommand(migrateCommand());
   return program;
 }
