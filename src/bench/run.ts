@@ -1,0 +1,130 @@
+/**
+ * `npm run bench`: runs the selected scenarios against the built CLI and prints
+ * a Markdown report; the same report and the raw numbers are written to
+ * bench-out/results-<scenario>-<timestamp>.{md,json}.
+ *
+ * Usage: node dist/src/bench/run.js [scenario...] [--papers N] [--seed S] [--keep-data]
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { MAX_COUNT } from './generate.js';
+import { machineInfo } from './measure.js';
+import { renderReport } from './report.js';
+import type { Scenario, ScenarioOptions, ScenarioResult } from './scenario.js';
+import { importScenario } from './scenarios/import.js';
+
+/** Every scenario, in the order `npm run bench` runs them. */
+export const SCENARIOS: readonly Scenario[] = [importScenario];
+
+const DEFAULT_PAPERS = 1_000_000;
+const DEFAULT_SEED = 1;
+
+/** dist/src/bench/run.js -> the project root. */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+function usage(): string {
+  return `Usage: npm run bench -- [scenario...] [--papers N] [--seed S] [--keep-data]
+
+Scenarios (default: all):
+${SCENARIOS.map((s) => `  ${s.name.padEnd(10)} ${s.description}`).join('\n')}
+
+  --papers N    corpus size (default ${DEFAULT_PAPERS.toLocaleString('en-US')}, or $BENCH_PAPERS)
+  --seed S      corpus seed (default ${DEFAULT_SEED})
+  --keep-data   keep the temporary databases under bench-out/tmp/
+  --help        show this help
+
+The report goes to stdout and to bench-out/results-<scenario>-<timestamp>.{md,json}.
+Build first (npm run bench does).
+`;
+}
+
+class ArgError extends Error {}
+
+function parseCount(raw: string, what: string, min: number, max: number): number {
+  const cleaned = raw.replace(/[_,]/g, '');
+  const n = Number(cleaned);
+  if (!/^\d+$/.test(cleaned) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ArgError(`${what} must be an integer in ${min}..${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function parseCli(argv: string[]): { scenarios: Scenario[]; papers: number; seed: number; keepData: boolean } | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      papers: { type: 'string' },
+      seed: { type: 'string' },
+      'keep-data': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const unknown = positionals.filter((p) => !SCENARIOS.some((s) => s.name === p));
+  if (unknown.length > 0) throw new ArgError(`unknown scenario: ${unknown.join(', ')}`);
+  const scenarios = positionals.length === 0 ? [...SCENARIOS] : SCENARIOS.filter((s) => positionals.includes(s.name));
+  const papersRaw = values.papers ?? process.env.BENCH_PAPERS;
+  const papers = papersRaw === undefined || papersRaw === '' ? DEFAULT_PAPERS : parseCount(papersRaw, '--papers', 1, MAX_COUNT);
+  const seed = values.seed === undefined ? DEFAULT_SEED : parseCount(values.seed, '--seed', 0, 0xffffffff);
+  return { scenarios, papers, seed, keepData: values['keep-data'] === true };
+}
+
+/** File-name-safe UTC timestamp: 2026-11-25T18-30-05Z. */
+function timestamp(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(argv);
+  } catch (err) {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n\n${usage()}`);
+    return 2;
+  }
+  if (parsed === 'help') {
+    process.stdout.write(usage());
+    return 0;
+  }
+  const outDir = join(ROOT, 'bench-out');
+  await mkdir(outDir, { recursive: true });
+  const machine = machineInfo();
+  const opts: ScenarioOptions = {
+    papers: parsed.papers,
+    seed: parsed.seed,
+    root: ROOT,
+    outDir,
+    keepData: parsed.keepData,
+    log: (message) => process.stderr.write(`[bench] ${message}\n`),
+  };
+  const results: ScenarioResult[] = [];
+  let failed = false;
+  for (const scenario of parsed.scenarios) {
+    opts.log(`scenario ${scenario.name}: ${scenario.description}`);
+    let result: ScenarioResult;
+    try {
+      result = await scenario.run(opts);
+    } catch (err) {
+      process.stderr.write(`bench: scenario ${scenario.name} crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      failed = true;
+      continue;
+    }
+    if (!result.ok) failed = true;
+    results.push(result);
+    const markdown = renderReport(machine, [result]);
+    const base = join(outDir, `results-${scenario.name}-${timestamp(new Date())}`);
+    await writeFile(`${base}.md`, `${markdown}\n`);
+    await writeFile(`${base}.json`, `${JSON.stringify({ machine, result }, null, 2)}\n`);
+    opts.log(`wrote ${base}.md and .json`);
+  }
+  if (results.length > 0) process.stdout.write(`${renderReport(machine, results)}\n`);
+  // Missed targets are reported, not fatal: the numbers are the product. A
+  // scenario that could not run to the end is an error.
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));
