@@ -81,28 +81,34 @@ export function stateFromIncoming(p: NormalizedPaper): PaperState {
 
 /** Merges an incoming record into the stored state (see PaperStore). Pure. */
 export function mergeState(stored: PaperState, p: NormalizedPaper): PaperState {
-  const current = p.version >= stored.version;
-  const take = <T>(incoming: T | null, old: T): T => (current && incoming !== null ? incoming : old);
+  // A newer version's values win. For the same version, sources disagree in
+  // small ways (whitespace, a comment edited in place), so the incoming record
+  // only fills what is missing: re-importing anything is then a no-op, in
+  // whatever order the files come.
+  const newer = p.version > stored.version;
+  const same = p.version === stored.version;
+  const use = (hasIncoming: boolean, hasStored: boolean): boolean => hasIncoming && (newer || (same && !hasStored));
+  const take = <T>(incoming: T | null, old: T | null): T | null => (use(incoming !== null, old !== null) ? incoming : old);
   const merged: PaperState = { ...stored };
   merged.version = Math.max(stored.version, p.version);
-  if (current && p.title !== '') {
+  if (use(p.title !== '', stored.title !== '')) {
     merged.title = p.title;
     merged.titleText = p.titleText;
   }
-  if (current && p.abstract !== '') {
+  if (use(p.abstract !== '', stored.abstract !== '')) {
     merged.abstract = p.abstract;
     merged.abstractText = p.abstractText;
   }
-  if (current && p.authors.length > 0) {
+  if (use(p.authors.length > 0, stored.authors.length > 0)) {
     merged.authors = p.authors;
     merged.authorsText = p.authorsText;
   }
-  if (current && p.categories.length > 0) {
+  if (use(p.categories.length > 0, stored.categories.length > 0)) {
     merged.categories = p.categories;
     merged.primaryCategory = p.primaryCategory;
   }
   for (const key of SCALARS) merged[key] = take(p[key], stored[key]);
-  if (p.withdrawn !== null && current) merged.withdrawn = p.withdrawn;
+  if (p.withdrawn !== null && (newer || (same && p.withdrawn))) merged.withdrawn = p.withdrawn;
 
   const versions = new Map(stored.versions.map((v) => [v.version, v]));
   for (const v of p.versions) {
