@@ -1,16 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { detectFormat, listInputFiles, openTextFile, PARSERS, sniffFormat } from './detect.js';
 import type { FormatName, ParseItem } from './record.js';
+import { sharedData } from '../../test/support/shared-data.js';
 
-const SHARED = resolve(process.env.PAPERBOY_SHARED_DATA ?? '../shared/data');
-if (!existsSync(SHARED) && process.env.CI === 'true') throw new Error(`shared data missing at ${SHARED} (required in CI)`);
-const skip = existsSync(SHARED) ? false : `shared data not found at ${SHARED} (set PAPERBOY_SHARED_DATA)`;
+const { dir: SHARED, skip } = sharedData();
 const ARXIV = join(SHARED, 'arxiv');
 const ABS = join(ARXIV, 'abs/arxiv-browse/abs_files');
 

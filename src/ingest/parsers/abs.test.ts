@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ParseItem, RawPaper } from '../record.js';
 import { parseAbs, submitterName } from './abs.js';
+import { sharedData } from '../../../test/support/shared-data.js';
 
-const SHARED = resolve(process.env.PAPERBOY_SHARED_DATA ?? '../shared/data');
-if (!existsSync(SHARED) && process.env.CI === 'true') throw new Error(`shared data missing at ${SHARED} (required in CI)`);
-const skip = existsSync(SHARED) ? false : `shared data not found at ${SHARED} (set PAPERBOY_SHARED_DATA)`;
+const { dir: SHARED, skip } = sharedData();
 const ABS = `${SHARED}/arxiv/abs/arxiv-browse/abs_files`;
 const SYNTHETIC = ['1208.9998.abs', '1208.9999.abs', '1501.99999.abs'];
 

@@ -1,14 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { ParseItem, RawPaper } from '../record.js';
 import { MAX_DERIVED_TITLE, firstSentence, parseBeirCorpus } from './beir.js';
+import { sharedData } from '../../../test/support/shared-data.js';
 
-const SHARED = resolve(process.env.PAPERBOY_SHARED_DATA ?? '../shared/data');
-if (!existsSync(SHARED) && process.env.CI === 'true') throw new Error(`shared data missing at ${SHARED} (required in CI)`);
-const skip = existsSync(SHARED) ? false : `shared data not found at ${SHARED} (set PAPERBOY_SHARED_DATA)`;
+const { dir: SHARED, skip } = sharedData();
 const CORPUS = `${SHARED}/beir-scifact/corpus.jsonl.gz`;
 
 async function* chunks(text: string, size: number): AsyncGenerator<string> {

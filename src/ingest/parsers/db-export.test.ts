@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { ParseItem, Parser, RawAnnouncement, RawPaper } from '../record.js';
 import {
   mailIdToDate,
@@ -11,10 +10,9 @@ import {
   parseDbUpdates,
   unescapeMysql,
 } from './db-export.js';
+import { sharedData } from '../../../test/support/shared-data.js';
 
-const SHARED = resolve(process.env.PAPERBOY_SHARED_DATA ?? '../shared/data');
-if (!existsSync(SHARED) && process.env.CI === 'true') throw new Error(`shared data missing at ${SHARED} (required in CI)`);
-const skip = existsSync(SHARED) ? false : `shared data not found at ${SHARED} (set PAPERBOY_SHARED_DATA)`;
+const { dir: SHARED, skip } = sharedData();
 const DB = `${SHARED}/arxiv/db-export/arXiv-oaipmh-browse.db`;
 
 async function* chunks(text: string, size: number): AsyncGenerator<string> {

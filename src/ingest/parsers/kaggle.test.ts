@@ -1,13 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { ParseItem, RawPaper } from '../record.js';
 import { parseKaggle } from './kaggle.js';
+import { sharedData } from '../../../test/support/shared-data.js';
 
-const SHARED = resolve(process.env.PAPERBOY_SHARED_DATA ?? '../shared/data');
-if (!existsSync(SHARED) && process.env.CI === 'true') throw new Error(`shared data missing at ${SHARED} (required in CI)`);
-const skip = existsSync(SHARED) ? false : `shared data not found at ${SHARED} (set PAPERBOY_SHARED_DATA)`;
+const { dir: SHARED, skip } = sharedData();
 const HEAD200 = `${SHARED}/arxiv/kaggle-jsonl/wanng-ide_arxivSpider_mnbvc/arxiv-metadata-oai-snapshot.head200.jsonl`;
 
 async function* chunks(text: string, size: number): AsyncGenerator<string> {

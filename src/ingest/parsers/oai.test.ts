@@ -1,14 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ParseItem, RawPaper } from '../record.js';
 import { parseOaiPmh, readOaiPage } from './oai.js';
+import { sharedData } from '../../../test/support/shared-data.js';
 
-const SHARED = resolve(process.env.PAPERBOY_SHARED_DATA ?? '../shared/data');
-const HAVE_SHARED = existsSync(SHARED);
-if (!HAVE_SHARED && process.env.CI === 'true') throw new Error(`shared data missing at ${SHARED} (required in CI)`);
-const skipShared = HAVE_SHARED ? false : `shared data not found at ${SHARED}; set PAPERBOY_SHARED_DATA`;
+const { dir: SHARED, skip: skipShared } = sharedData();
 
 const HEPCRAWL = join(SHARED, 'arxiv/oai-pmh/hepcrawl');
 const FIXTURES = 'test/fixtures/oai';

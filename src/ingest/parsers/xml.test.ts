@@ -3,18 +3,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import type { ParseItem, Parser } from '../record.js';
 import { parseAtom } from './atom.js';
 import { parseOaiPmh } from './oai.js';
 import { idVersion, isoDateTime, looksLikeArxivId, streamXml } from './xml.js';
 import type { XmlElement, XmlEvent } from './xml.js';
+import { sharedData } from '../../../test/support/shared-data.js';
 
-const SHARED = resolve(process.env.PAPERBOY_SHARED_DATA ?? '../shared/data');
-const HAVE_SHARED = existsSync(SHARED);
-if (!HAVE_SHARED && process.env.CI === 'true') throw new Error(`shared data missing at ${SHARED} (required in CI)`);
-const skipShared = HAVE_SHARED ? false : `shared data not found at ${SHARED}; set PAPERBOY_SHARED_DATA`;
+const { dir: SHARED, skip: skipShared } = sharedData();
 
 function xmlFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
