@@ -9,7 +9,6 @@ import { homeRoutes } from './web/home.js';
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
-    disableRequestLogging: ctx.config.env === 'test',
     trustProxy: true,
   });
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -1,36 +1,14 @@
 import { createHash } from 'node:crypto';
 import { estimateAnnouncedOn } from '../papers/announcement.js';
-import type { ParsedAuthor } from '../papers/authors.js';
 import { extractLinks } from '../papers/links.js';
 import type { NormalizedPaper } from '../papers/normalize.js';
 
 /** The stored state of a paper, as the merge sees it. */
-export interface PaperState {
-  version: number;
-  title: string;
-  titleText: string;
-  abstract: string;
-  abstractText: string;
-  authors: ParsedAuthor[];
-  authorsText: string;
-  categories: string[];
-  primaryCategory: string | null;
-  comments: string | null;
-  journalRef: string | null;
-  doi: string | null;
-  reportNo: string | null;
-  mscClass: string | null;
-  acmClass: string | null;
-  license: string | null;
-  submitter: string | null;
-  versions: { version: number; submittedAt: string; size: string | null }[];
-  publishedAt: string | null;
-  updatedAt: string | null;
-  announcedOn: string | null;
+export type PaperState = Omit<NormalizedPaper, 'arxivId' | 'announcedEstimate' | 'withdrawn'> & {
+  /** True while `announcedOn` is estimated from the first version's time. */
   announcedEstimated: boolean;
   withdrawn: boolean;
-  links: { url: string; kind: string }[];
-}
+};
 
 const SCALARS = [
   'comments',
@@ -43,9 +21,42 @@ const SCALARS = [
   'submitter',
 ] as const;
 
+/** Every field of the state in a fixed order, so the digest never depends on how an object was built. */
+const STATE_FIELDS = [
+  'version',
+  'title',
+  'titleText',
+  'abstract',
+  'abstractText',
+  'authors',
+  'authorsText',
+  'categories',
+  'primaryCategory',
+  'comments',
+  'journalRef',
+  'doi',
+  'reportNo',
+  'mscClass',
+  'acmClass',
+  'license',
+  'submitter',
+  'versions',
+  'publishedAt',
+  'updatedAt',
+  'announcedOn',
+  'announcedEstimated',
+  'withdrawn',
+  'links',
+] as const satisfies readonly (keyof PaperState)[];
+// Compile-time check that STATE_FIELDS lists every field.
+const allFieldsHashed: Exclude<keyof PaperState, (typeof STATE_FIELDS)[number]> extends never ? true : never = true;
+void allFieldsHashed;
+
 /** A digest of the whole state: equal digests mean nothing to write. */
 export function hashState(s: PaperState): string {
-  return createHash('sha1').update(JSON.stringify(s)).digest('base64url');
+  return createHash('sha1')
+    .update(JSON.stringify(STATE_FIELDS.map((k) => s[k])))
+    .digest('base64url');
 }
 
 /** The state of a paper seen for the first time. */

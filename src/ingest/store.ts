@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely';
 import type { Sqlite } from '../db/connection.js';
+import type { PapersTable } from '../db/schema.js';
 import type { ParsedAuthor } from '../papers/authors.js';
 import type { NormalizedPaper } from '../papers/normalize.js';
 import { hashState, mergeState, stateFromIncoming, type PaperState } from './paper-state.js';
@@ -12,35 +14,7 @@ export type ApplyOutcome =
   | { status: 'unchanged'; arxivId: string }
   | { status: 'skipped'; reason: string };
 
-interface PaperRow {
-  id: number;
-  arxiv_id: string;
-  version: number;
-  title: string;
-  title_text: string;
-  abstract: string;
-  abstract_text: string | null;
-  authors_text: string;
-  authors: string;
-  versions: string;
-  links: string;
-  primary_category: string | null;
-  categories: string;
-  comments: string | null;
-  journal_ref: string | null;
-  doi: string | null;
-  report_no: string | null;
-  msc_class: string | null;
-  acm_class: string | null;
-  license: string | null;
-  submitter: string | null;
-  published_at: string | null;
-  updated_at: string | null;
-  announced_on: string | null;
-  announced_estimated: number;
-  withdrawn: number;
-  content_hash: string;
-}
+type PaperRow = Selectable<PapersTable>;
 
 /**
  * Writes parsed items into the papers tables. Synchronous: call `apply` inside

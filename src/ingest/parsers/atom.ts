@@ -15,6 +15,7 @@ import {
   isoDateTime,
   looksLikeArxivId,
   nonBlank,
+  readWhole,
   streamXml,
 } from './xml.js';
 import type { XmlElement, XmlName } from './xml.js';
@@ -83,18 +84,8 @@ export const parseAtom: Parser = async function* parseAtom(input) {
 };
 
 /** Parses one whole API response page, with its OpenSearch paging fields. */
-export async function readAtomPage(xml: string): Promise<AtomPage> {
-  const feed = readFeed(
-    (async function* () {
-      yield xml;
-    })(),
-  );
-  const items: ParseItem[] = [];
-  for (;;) {
-    const r = await feed.next();
-    if (r.done === true) return { items, ...r.value };
-    items.push(r.value);
-  }
+export function readAtomPage(xml: string): Promise<AtomPage> {
+  return readWhole(readFeed, xml);
 }
 
 function mapEntry(el: XmlElement, index: number): ParseItem {

@@ -13,6 +13,7 @@ import {
   isoDateTime,
   looksLikeArxivId,
   nonBlank,
+  readWhole,
   streamXml,
 } from './xml.js';
 import type { XmlElement, XmlName } from './xml.js';
@@ -117,18 +118,8 @@ export const parseOaiPmh: Parser = async function* parseOaiPmh(input) {
 };
 
 /** Parses one whole OAI-PMH response page, with what a harvester needs to continue. */
-export async function readOaiPage(xml: string): Promise<OaiPage> {
-  const response = readResponse(
-    (async function* () {
-      yield xml;
-    })(),
-  );
-  const items: ParseItem[] = [];
-  for (;;) {
-    const r = await response.next();
-    if (r.done === true) return { items, ...r.value };
-    items.push(r.value);
-  }
+export function readOaiPage(xml: string): Promise<OaiPage> {
+  return readWhole(readResponse, xml);
 }
 
 function mapRecord(record: XmlElement, index: number): ParseItem {

@@ -6,6 +6,7 @@
  * small element trees, so memory stays bounded by the largest record rather
  * than by the file.
  */
+import type { ParseItem } from '../record.js';
 import { SaxesParser } from 'saxes';
 import type { SaxesTagNS } from 'saxes';
 
@@ -244,4 +245,22 @@ export function idVersion(s: string): number | null {
   if (m === null || m[2] === undefined) return null;
   const v = Number(m[2]);
   return Number.isSafeInteger(v) && v >= 1 ? v : null;
+}
+
+/** Runs a streaming reader over one whole document and collects its items and final result. */
+export async function readWhole<R>(
+  reader: (input: AsyncIterable<string>) => AsyncGenerator<ParseItem, R>,
+  xml: string,
+): Promise<{ items: ParseItem[] } & R> {
+  const gen = reader(
+    (async function* () {
+      yield xml;
+    })(),
+  );
+  const items: ParseItem[] = [];
+  for (;;) {
+    const r = await gen.next();
+    if (r.done === true) return { items, ...r.value };
+    items.push(r.value);
+  }
 }
