@@ -73,10 +73,16 @@ test('imports every real record of the shared arXiv data, then finds it all unch
       .pluck()
       .get() as number;
     assert.ok(hits >= 1);
-    const ftsRows = db.prepare('SELECT count(*) FROM papers_fts').pluck().get();
-    assert.equal(ftsRows, db.prepare('SELECT count(*) FROM papers').pluck().get());
   } finally {
     db.close();
+  }
+  // FTS5 compares its index with the content it was built from: every insert and
+  // every merge-update (hundreds here, from overlapping sources) kept it in step.
+  const rw = new BetterSqlite3(join(dataDir, 'paperboy.db'));
+  try {
+    rw.prepare("INSERT INTO papers_fts (papers_fts, rank) VALUES ('integrity-check', 1)").run();
+  } finally {
+    rw.close();
   }
 
   const second = await importJson(dataDir, arxiv);

@@ -23,10 +23,9 @@ type PaperRow = Selectable<PapersTable>;
  * checkpoint, an import position) atomically.
  *
  * Sources differ in what they know (a listing has no abstract, the Atom API no
- * licence), so a record is merged into what is stored instead of replacing it:
- * a field is taken from the incoming record when it has a value and describes a
- * version at least as new as the stored one; versions are united. The merged
- * state is hashed, so re-importing anything already merged writes nothing.
+ * licence), so a record is merged into what is stored (see mergeState) and the
+ * merged state is hashed: re-importing anything already merged writes nothing.
+ * The store is the only writer of papers and keeps the FTS5 index in step.
  */
 export class PaperStore {
   private readonly stmts;
