@@ -3,6 +3,8 @@ import { ConfigError, loadDotEnv } from '../config.js';
 import { harvestCommand } from './commands/harvest.js';
 import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
+import { searchRunCommand } from './commands/search-run.js';
+import { searchCommand } from './commands/search.js';
 import { serveCommand } from './commands/serve.js';
 import { UsageError } from './usage.js';
 
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   program.addCommand(importCommand());
   program.addCommand(harvestCommand());
   program.addCommand(migrateCommand());
+  program.addCommand(searchCommand());
+  program.addCommand(searchRunCommand());
   return program;
 }
 
