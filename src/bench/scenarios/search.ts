@@ -1,0 +1,279 @@
+/**
+ * Keyword search latency: a database of N synthetic papers, built once through
+ * the real CLI (`paperboy import FILE`) and kept under bench-out/db/ so reruns
+ * skip the import, then 200 mixed 1–5-word queries run in-process through
+ * `searchKeyword` the way the search page runs them.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openDatabase } from '../../db/connection.js';
+import { searchKeyword } from '../../search/keyword.js';
+import { ensureCorpus, type Corpus } from '../corpus.js';
+import { GENERATOR_VERSION, generateQueries } from '../generate.js';
+import { dirSize, formatBytes, formatCount, formatDuration, runMeasured } from '../measure.js';
+import type { Scenario, ScenarioOptions, ScenarioResult, TargetCheck } from '../scenario.js';
+import { parseSummary } from './import.js';
+
+/** SPEC section 9: keyword search latency at 1M papers, in ms. */
+const TARGETS = { p50: 10, p95: 50, p99: 150 } as const;
+const TARGET_PAPERS = 1_000_000;
+
+const QUERY_COUNT = 200;
+const WARMUP_COUNT = 20;
+const LIMIT = 20;
+/** Written into the database directory after a successful import; its absence means "rebuild". */
+const MARKER = 'bench-complete.json';
+
+const PROGRESS_LINE = /^progress\s+(\d+)\s+records\b/;
+
+/** What the marker file records about the import that built the database. */
+interface BuildMarker {
+  generatorVersion: number;
+  papers: number;
+  seed: number;
+  corpus: string;
+  corpusBytes: number;
+  imported: number;
+  importMs: number;
+  finishedAt: string;
+}
+
+/** One query's timing in one pass. */
+export interface QueryTiming {
+  query: string;
+  ms: number;
+  /** Total matches (null in the no-count pass). */
+  total: number | null;
+  hits: number;
+  problem?: string;
+}
+
+/** Percentiles of one pass, in ms. */
+export interface LatencySummary {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentile of an ascending array (p in 0..100). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+}
+
+/** p50/p95/p99/max/mean of a list of timings. */
+export function summarize(ms: readonly number[]): LatencySummary {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+    mean: sorted.length === 0 ? Number.NaN : sorted.reduce((a, b) => a + b, 0) / sorted.length,
+  };
+}
+
+const fmtMs = (ms: number): string => (Number.isNaN(ms) ? 'n/a' : `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`);
+
+/** The database directory for a corpus size and seed. */
+export function searchDbDir(outDir: string, papers: number, seed: number): string {
+  return join(outDir, 'db', `search-n${papers}-s${seed}`);
+}
+
+async function readMarker(dir: string, papers: number, seed: number): Promise<BuildMarker | null> {
+  const path = join(dir, MARKER);
+  if (!existsSync(path) || !existsSync(join(dir, 'paperboy.db'))) return null;
+  try {
+    const m = JSON.parse(await readFile(path, 'utf8')) as BuildMarker;
+    return m.generatorVersion === GENERATOR_VERSION && m.papers === papers && m.seed === seed ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Builds the database with `paperboy import`, or reuses a finished one. */
+async function ensureDatabase(
+  opts: ScenarioOptions,
+  corpus: Corpus,
+): Promise<{ dir: string; marker: BuildMarker; built: boolean } | { dir: string; error: string }> {
+  const dir = searchDbDir(opts.outDir, opts.papers, opts.seed);
+  const existing = await readMarker(dir, opts.papers, opts.seed);
+  if (existing) {
+    opts.log(`reusing database ${dir} (imported ${existing.finishedAt})`);
+    return { dir, marker: existing, built: false };
+  }
+  // Whatever is there is unfinished (no marker): start over.
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  opts.log(`building database: paperboy import ${corpus.path} (data dir ${dir})`);
+  let lastLog = 0;
+  const child = await runMeasured(process.execPath, ['bin/paperboy.js', 'import', corpus.path], {
+    cwd: opts.root,
+    env: { ...process.env, PAPERBOY_DATA_DIR: dir, LOG_LEVEL: 'warn', PAPERBOY_PROGRESS: 'plain' },
+    onStderrLine: ({ t, line }) => {
+      const m = PROGRESS_LINE.exec(line);
+      if (m && t - lastLog >= 10_000) {
+        lastLog = t;
+        opts.log(`  import: ${formatCount(Number(m[1]))} records after ${formatDuration(t)}`);
+      }
+    },
+  });
+  const counts = parseSummary(child.stdout);
+  if (child.exitCode !== 0 || counts === null) {
+    const tail = child.stderrLines.filter((l) => !PROGRESS_LINE.test(l.line)).slice(-10).map((l) => l.line);
+    return { dir, error: `import failed (exit ${child.exitCode ?? child.signal}): ${tail.join(' / ')}` };
+  }
+  const marker: BuildMarker = {
+    generatorVersion: GENERATOR_VERSION,
+    papers: opts.papers,
+    seed: opts.seed,
+    corpus: corpus.path,
+    corpusBytes: corpus.bytes,
+    imported: counts.imported,
+    importMs: child.wallMs,
+    finishedAt: new Date().toISOString(),
+  };
+  await writeFile(join(dir, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
+  opts.log(`imported ${formatCount(counts.imported)} papers in ${formatDuration(child.wallMs)}`);
+  return { dir, marker, built: true };
+}
+
+type Database = ReturnType<typeof openDatabase>;
+
+async function runPass(database: Database, queries: readonly string[], count: boolean): Promise<QueryTiming[]> {
+  const out: QueryTiming[] = [];
+  for (const query of queries) {
+    const t0 = process.hrtime.bigint();
+    const result = await searchKeyword(database, query, { limit: LIMIT, count });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    out.push({
+      query,
+      ms,
+      total: result.total,
+      hits: result.hits.length,
+      ...(result.problem === undefined ? {} : { problem: result.problem }),
+    });
+  }
+  return out;
+}
+
+function latencyRow(label: string, s: LatencySummary): string[] {
+  return [label, String(s.n), fmtMs(s.p50), fmtMs(s.p95), fmtMs(s.p99), fmtMs(s.max), fmtMs(s.mean)];
+}
+
+function buildChecks(papers: number, s: LatencySummary): TargetCheck[] {
+  const note =
+    papers >= TARGET_PAPERS
+      ? 'limit 20, snippets, total count'
+      : `at ${formatCount(papers)} papers, target is for 1M: indicative only`;
+  return (['p50', 'p95', 'p99'] as const).map((k) => ({
+    metric: `keyword search ${k}`,
+    target: `≤ ${TARGETS[k]} ms at 1M papers`,
+    actual: fmtMs(s[k]),
+    pass: Number.isNaN(s[k]) ? null : s[k] <= TARGETS[k],
+    note,
+  }));
+}
+
+/** The `search` scenario. */
+export const searchScenario: Scenario = {
+  name: 'search',
+  description: 'keyword search latency (p50/p95/p99) over 200 mixed queries on an imported corpus',
+  async run(opts: ScenarioOptions): Promise<ScenarioResult> {
+    const corpus = await ensureCorpus(opts.outDir, opts.papers, opts.seed, opts.log);
+    const params = { papers: opts.papers, seed: opts.seed, corpus: corpus.path, queries: QUERY_COUNT, limit: LIMIT };
+    const title = `Keyword search: ${formatCount(opts.papers)} synthetic papers, ${QUERY_COUNT} queries`;
+    const built = await ensureDatabase(opts, corpus);
+    if ('error' in built) {
+      return { scenario: 'search', title, params, checks: [], tables: [], notes: [built.error], raw: { dbDir: built.dir, error: built.error }, ok: false };
+    }
+    // generateQueries draws queries one after another from one stream, so the
+    // first 200 of 220 are exactly generateQueries(200, seed); the last 20,
+    // different queries, warm the caches without flattering the measured ones.
+    const all = generateQueries(QUERY_COUNT + WARMUP_COUNT, opts.seed);
+    const queries = all.slice(0, QUERY_COUNT);
+    const warmup = all.slice(QUERY_COUNT);
+
+    const database = openDatabase(join(built.dir, 'paperboy.db'));
+    let withCount: QueryTiming[];
+    let noCount: QueryTiming[];
+    try {
+      opts.log(`warm-up: ${warmup.length} queries`);
+      await runPass(database, warmup, true);
+      opts.log(`measuring: ${queries.length} queries with total count`);
+      withCount = await runPass(database, queries, true);
+      opts.log(`measuring: ${queries.length} queries without total count`);
+      noCount = await runPass(database, queries, false);
+    } finally {
+      await database.close();
+    }
+
+    const sWith = summarize(withCount.map((q) => q.ms));
+    const sNo = summarize(noCount.map((q) => q.ms));
+    const slowest = withCount
+      .map((q, i) => ({ ...q, noCountMs: (noCount[i] as QueryTiming).ms }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 5);
+    const zeroHit = withCount.filter((q) => q.total === 0 && q.problem === undefined).length;
+    const problems = withCount.filter((q) => q.problem !== undefined);
+    const totals = withCount.map((q) => q.total ?? 0).sort((a, b) => a - b);
+    const dbBytes = await dirSize(built.dir);
+    const lengths = [1, 2, 3, 4, 5].map((n) => queries.filter((q) => q.split(' ').length === n).length);
+
+    const notes = [
+      `Database: ${formatBytes(dbBytes)} in ${built.dir}, ` +
+        (built.built
+          ? `built by this run (import took ${formatDuration(built.marker.importMs)}).`
+          : `reused from ${built.marker.finishedAt} (delete the directory to rebuild).`),
+      `Queries: generateQueries(${QUERY_COUNT}, ${opts.seed}); words per query 1–5: ${lengths.join(' / ')}; ` +
+        `${WARMUP_COUNT} other warm-up queries first, not measured.`,
+      `Each query runs once per pass, in-process through searchKeyword (mode all, limit ${LIMIT}, snippets), ` +
+        'timed with process.hrtime.bigint() around the call. The no-count pass runs second, on caches the first pass warmed.',
+      `Matches per query (with count): median ${formatCount(percentile(totals, 50))}, ` +
+        `p95 ${formatCount(percentile(totals, 95))}, max ${formatCount(totals[totals.length - 1] ?? 0)}; ` +
+        `${zeroHit} queries with no match, ${problems.length} rejected by the query parser.`,
+    ];
+    for (const p of problems) notes.push(`Rejected: \`${p.query}\`: ${p.problem ?? ''}`);
+
+    return {
+      scenario: 'search',
+      title,
+      params,
+      checks: buildChecks(opts.papers, sWith),
+      tables: [
+        {
+          title: 'Latency per query',
+          headers: ['pass', 'queries', 'p50', 'p95', 'p99', 'max', 'mean'],
+          rows: [latencyRow('with total count (search page)', sWith), latencyRow('without total count', sNo)],
+        },
+        {
+          title: 'Slowest 5 queries (with count)',
+          headers: ['query', 'words', 'ms', 'ms without count', 'matches'],
+          rows: slowest.map((q) => [
+            `\`${q.query}\``,
+            String(q.query.split(' ').length),
+            fmtMs(q.ms),
+            fmtMs(q.noCountMs),
+            q.total === null ? 'n/a' : formatCount(q.total),
+          ]),
+        },
+      ],
+      notes,
+      raw: {
+        dbDir: built.dir,
+        dbBytes,
+        build: built.marker,
+        builtThisRun: built.built,
+        withCount: { summary: sWith, queries: withCount },
+        noCount: { summary: sNo, queries: noCount },
+      },
+      ok: true,
+    };
+  },
+};
