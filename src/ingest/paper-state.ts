@@ -10,6 +10,7 @@ export type PaperState = Omit<NormalizedPaper, 'arxivId' | 'announcedEstimate' |
   withdrawn: boolean;
 };
 
+/** Optional text fields merged one by one (see mergeState). */
 const SCALARS = [
   'comments',
   'journalRef',
@@ -32,14 +33,7 @@ const STATE_FIELDS = [
   'authorsText',
   'categories',
   'primaryCategory',
-  'comments',
-  'journalRef',
-  'doi',
-  'reportNo',
-  'mscClass',
-  'acmClass',
-  'license',
-  'submitter',
+  ...SCALARS,
   'versions',
   'publishedAt',
   'updatedAt',

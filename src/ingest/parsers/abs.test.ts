@@ -5,20 +5,14 @@ import { join } from 'node:path';
 import type { ParseItem, RawPaper } from '../record.js';
 import { parseAbs, submitterName } from './abs.js';
 import { sharedData } from '../../../test/support/shared-data.js';
+import { parseText } from '../../../test/support/parsing.js';
 
 const { dir: SHARED, skip } = sharedData();
 const ABS = `${SHARED}/arxiv/abs/arxiv-browse/abs_files`;
 const SYNTHETIC = ['1208.9998.abs', '1208.9999.abs', '1501.99999.abs'];
 
-async function* chunks(text: string, size: number): AsyncGenerator<string> {
-  for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
-}
 
-async function parse(text: string, size = 65536): Promise<ParseItem[]> {
-  const out: ParseItem[] = [];
-  for await (const item of parseAbs(chunks(text, size))) out.push(item);
-  return out;
-}
+const parse = (text: string, size?: number): Promise<ParseItem[]> => parseText(parseAbs, text, size);
 
 async function parseFile(rel: string): Promise<ParseItem[]> {
   return parse(readFileSync(join(ABS, rel), 'utf8'));

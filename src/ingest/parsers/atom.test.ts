@@ -1,29 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ParseItem, RawPaper } from '../record.js';
 import { parseAtom, readAtomPage } from './atom.js';
 import { sharedData } from '../../../test/support/shared-data.js';
+import { parseText, xmlFiles } from '../../../test/support/parsing.js';
 
 const { dir: SHARED, skip: skipShared } = sharedData();
 
 const DIR_2016 = join(SHARED, 'arxiv/api-atom/arxiv.py-2016');
 const DIR_2026 = join(SHARED, 'arxiv/api-atom/arxiv.py-2026/xml');
 
-function xmlFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.xml'))
-    .map((f) => join(dir, f))
-    .sort();
-}
 
-async function parseString(xml: string): Promise<ParseItem[]> {
-  const items: ParseItem[] = [];
-  for await (const it of parseAtom((async function* () { yield xml; })())) items.push(it);
-  return items;
-}
+const parseString = (xml: string): Promise<ParseItem[]> => parseText(parseAtom, xml, xml.length);
 
 async function parseFile(path: string): Promise<ParseItem[]> {
   return parseString(readFileSync(path, 'utf8'));

@@ -5,19 +5,13 @@ import { gunzipSync } from 'node:zlib';
 import type { ParseItem, RawPaper } from '../record.js';
 import { MAX_DERIVED_TITLE, firstSentence, parseBeirCorpus } from './beir.js';
 import { sharedData } from '../../../test/support/shared-data.js';
+import { parseText } from '../../../test/support/parsing.js';
 
 const { dir: SHARED, skip } = sharedData();
 const CORPUS = `${SHARED}/beir-scifact/corpus.jsonl.gz`;
 
-async function* chunks(text: string, size: number): AsyncGenerator<string> {
-  for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
-}
 
-async function parse(text: string, size = 65536): Promise<ParseItem[]> {
-  const out: ParseItem[] = [];
-  for await (const item of parseBeirCorpus(chunks(text, size))) out.push(item);
-  return out;
-}
+const parse = (text: string, size?: number): Promise<ParseItem[]> => parseText(parseBeirCorpus, text, size);
 
 const paper = (it: ParseItem | undefined): RawPaper => {
   assert.equal(it?.kind, 'paper', JSON.stringify(it));

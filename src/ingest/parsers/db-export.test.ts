@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { ParseItem, Parser, RawAnnouncement, RawPaper } from '../record.js';
+import type { ParseItem, RawAnnouncement, RawPaper } from '../record.js';
 import {
   mailIdToDate,
   parseDbCategories,
@@ -11,19 +11,13 @@ import {
   unescapeMysql,
 } from './db-export.js';
 import { sharedData } from '../../../test/support/shared-data.js';
+import { parseText } from '../../../test/support/parsing.js';
 
 const { dir: SHARED, skip } = sharedData();
 const DB = `${SHARED}/arxiv/db-export/arXiv-oaipmh-browse.db`;
 
-async function* chunks(text: string, size: number): AsyncGenerator<string> {
-  for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
-}
 
-async function parse(parser: Parser, text: string, size = 65536): Promise<ParseItem[]> {
-  const out: ParseItem[] = [];
-  for await (const item of parser(chunks(text, size))) out.push(item);
-  return out;
-}
+const parse = parseText;
 
 const read = (name: string): string => readFileSync(`${DB}/${name}`, 'utf8');
 

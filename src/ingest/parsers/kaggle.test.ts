@@ -4,19 +4,13 @@ import { readFileSync } from 'node:fs';
 import type { ParseItem, RawPaper } from '../record.js';
 import { parseKaggle } from './kaggle.js';
 import { sharedData } from '../../../test/support/shared-data.js';
+import { parseText } from '../../../test/support/parsing.js';
 
 const { dir: SHARED, skip } = sharedData();
 const HEAD200 = `${SHARED}/arxiv/kaggle-jsonl/wanng-ide_arxivSpider_mnbvc/arxiv-metadata-oai-snapshot.head200.jsonl`;
 
-async function* chunks(text: string, size: number): AsyncGenerator<string> {
-  for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
-}
 
-async function parse(text: string, size = 65536): Promise<ParseItem[]> {
-  const out: ParseItem[] = [];
-  for await (const item of parseKaggle(chunks(text, size))) out.push(item);
-  return out;
-}
+const parse = (text: string, size?: number): Promise<ParseItem[]> => parseText(parseKaggle, text, size);
 
 function papers(items: ParseItem[]): Map<string, RawPaper> {
   const m = new Map<string, RawPaper>();

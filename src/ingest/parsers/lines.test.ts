@@ -2,10 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LineSplitter, jsonLines, lines, type JsonLine, type Line } from './lines.js';
+import { chunks } from '../../../test/support/parsing.js';
 
-async function* chunks(text: string, size: number): AsyncGenerator<string> {
-  for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
-}
 
 async function* pieces(parts: string[]): AsyncGenerator<string> {
   yield* parts;

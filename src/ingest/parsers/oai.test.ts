@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ParseItem, RawPaper } from '../record.js';
 import { parseOaiPmh, readOaiPage } from './oai.js';
 import { sharedData } from '../../../test/support/shared-data.js';
+import { parseText } from '../../../test/support/parsing.js';
 
 const { dir: SHARED, skip: skipShared } = sharedData();
 
@@ -12,11 +13,7 @@ const HEPCRAWL = join(SHARED, 'arxiv/oai-pmh/hepcrawl');
 const FIXTURES = 'test/fixtures/oai';
 const hep = (name: string): string => join(HEPCRAWL, name);
 
-async function parseString(xml: string): Promise<ParseItem[]> {
-  const items: ParseItem[] = [];
-  for await (const it of parseOaiPmh((async function* () { yield xml; })())) items.push(it);
-  return items;
-}
+const parseString = (xml: string): Promise<ParseItem[]> => parseText(parseOaiPmh, xml, xml.length);
 
 function papers(items: ParseItem[]): RawPaper[] {
   return items.flatMap((it) => (it.kind === 'paper' ? [it.paper] : []));

@@ -2,7 +2,7 @@
 // must have (chunking independence, malformed input), run over the real files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { ParseItem, Parser } from '../record.js';
@@ -11,16 +11,10 @@ import { parseOaiPmh } from './oai.js';
 import { idVersion, isoDateTime, looksLikeArxivId, streamXml } from './xml.js';
 import type { XmlElement, XmlEvent } from './xml.js';
 import { sharedData } from '../../../test/support/shared-data.js';
+import { xmlFiles } from '../../../test/support/parsing.js';
 
 const { dir: SHARED, skip: skipShared } = sharedData();
 
-function xmlFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.xml'))
-    .map((f) => join(dir, f))
-    .sort();
-}
 
 const ATOM_FILES = [
   ...xmlFiles(join(SHARED, 'arxiv/api-atom/arxiv.py-2016')),
