@@ -1,3 +1,4 @@
+import { applyCategoryRule } from './feeds/featuring.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
@@ -30,6 +31,9 @@ export interface RunningServer {
  */
 export async function serve(config: Config, roles: ReadonlySet<Role>): Promise<RunningServer> {
   const ctx = createContext(config);
+  // Papers imported while no Paperboy process ran (or by an older version) get featured now.
+  const { featured } = applyCategoryRule(ctx.database.sqlite, config.arxivCategories);
+  if (featured > 0) ctx.log.info({ featured }, 'featured new announcements');
   const started: Stoppable[] = [];
   let app: FastifyInstance | undefined;
 

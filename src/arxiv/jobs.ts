@@ -1,3 +1,4 @@
+import { applyCategoryRule } from '../feeds/featuring.js';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { defineJobType, jobSpec, type JobHandler } from '../jobs/queue.js';
@@ -61,7 +62,8 @@ export const harvestHandler: JobHandler<HarvestJobPayload> = async ({ job, signa
     throw err;
   }
   const total = totalCounts(summaries);
-  log.info(total, 'harvest job done');
+  const { featured } = applyCategoryRule(ctx.database.sqlite, config.arxivCategories);
+  log.info({ ...total, featured }, 'harvest job done');
   return { ...total, sets: summaries.map((s) => ({ set: s.set, from: s.from, coveredUntil: s.coveredUntil, records: s.records })) };
 };
 

@@ -3,6 +3,7 @@ import { papers } from './migrations/001_papers.js';
 import { jobs } from './migrations/002_jobs.js';
 import { harvest } from './migrations/003_harvest.js';
 import { imports } from './migrations/004_imports.js';
+import { featured } from './migrations/005_featured.js';
 
 /** A schema change; `up` runs inside the migration transaction. */
 export interface Migration {
@@ -12,7 +13,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a landed migration is never edited. */
-export const migrations: readonly Migration[] = [papers, jobs, harvest, imports];
+export const migrations: readonly Migration[] = [papers, jobs, harvest, imports, featured];
 
 export interface MigrateResult {
   applied: { version: number; name: string }[];

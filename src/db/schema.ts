@@ -37,6 +37,9 @@ export interface PapersTable {
   content_hash: string;
   created_at: string;
   modified_at: string;
+  /** Kept by the community features (005). */
+  upvotes: Generated<number>;
+  comment_count: Generated<number>;
 }
 
 export interface PaperCategoriesTable {
@@ -98,9 +101,31 @@ export interface HarvestStateTable {
   finished_at: string | null;
 }
 
+// --- featured (005) ---
+export type FeatureSource = 'rule' | 'curator' | 'submission';
+
+export interface FeaturedTable {
+  paper_id: number;
+  /** The feed day, YYYY-MM-DD. */
+  featured_on: string;
+  source: FeatureSource;
+  /** Username for curators and submitters, the rule's name for rules. */
+  featured_by: string | null;
+  featured_at: string;
+  hidden_at: string | null;
+  hidden_by: string | null;
+}
+
+export interface FeatureRuleStateTable {
+  rule: string;
+  last_paper_id: number;
+}
+
 export interface DB {
   papers: PapersTable;
   paper_categories: PaperCategoriesTable;
   jobs: JobsTable;
   harvest_state: HarvestStateTable;
+  featured: FeaturedTable;
+  feature_rule_state: FeatureRuleStateTable;
 }

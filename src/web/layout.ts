@@ -1,34 +1,86 @@
+import { assetUrl } from './assets.js';
 import { html, type SafeHtml } from './html.js';
 
-const STYLE = `
-:root { color-scheme: light dark; --fg: #1a1a1a; --bg: #fff; --muted: #555; --accent: #0b57d0; }
-@media (prefers-color-scheme: dark) { :root { --fg: #e8e8e8; --bg: #121212; --muted: #aaa; --accent: #8ab4f8; } }
-body { font: 16px/1.5 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 0; }
-header, main, footer { max-width: 52rem; margin: 0 auto; padding: 0.75rem 1rem; }
-header { display: flex; gap: 1rem; align-items: baseline; border-bottom: 1px solid #8884; }
-header a.brand { font-weight: 700; font-size: 1.25rem; text-decoration: none; color: var(--fg); }
-a { color: var(--accent); }
-.muted { color: var(--muted); font-size: 0.9rem; }
-code, pre { font-family: ui-monospace, monospace; background: #8882; padding: 0 0.25rem; border-radius: 3px; }
-pre { padding: 0.75rem; overflow-x: auto; }
-ol.papers { padding-left: 1.25rem; }
-ol.papers li { margin-bottom: 0.75rem; }
-`;
+/** A feed of the page's content, announced with `<link rel="alternate">`. */
+export interface AlternateFeed {
+  title: string;
+  href: string;
+  type: 'application/rss+xml' | 'application/atom+xml';
+}
 
-/** The page shell shared by every HTML page. */
-export function layout(title: string, body: SafeHtml): SafeHtml {
+export type NavSection = 'daily' | 'trending' | 'search' | 'api' | null;
+
+export interface PageOptions {
+  title: string;
+  description?: string;
+  /** Marks the current section in the header navigation. */
+  section?: NavSection;
+  /** Pre-fills the header search box. */
+  query?: string;
+  alternates?: readonly AlternateFeed[];
+  /** Absolute or root-relative canonical URL. */
+  canonical?: string;
+  /** Pages that show TeX load the bundled KaTeX. */
+  math?: boolean;
+}
+
+function navLink(href: string, label: string, current: boolean): SafeHtml {
+  return current ? html`<a href="${href}" aria-current="page">${label}</a>` : html`<a href="${href}">${label}</a>`;
+}
+
+/** The page shell shared by every HTML page: landmarks, header with search, footer. */
+export function layout(options: PageOptions, body: SafeHtml): SafeHtml {
+  const { section = null } = options;
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
-<style>${STYLE}</style>
+<title>${options.title}</title>
+${options.description ? html`<meta name="description" content="${options.description}">` : ''}
+<meta name="color-scheme" content="light dark">
+<link rel="stylesheet" href="${assetUrl('app.css')}">
+${options.canonical ? html`<link rel="canonical" href="${options.canonical}">` : ''}
+${(options.alternates ?? []).map((a) => html`<link rel="alternate" type="${a.type}" title="${a.title}" href="${a.href}">\n`)}
+${
+  options.math
+    ? html`<link rel="stylesheet" href="${assetUrl('katex/katex.min.css')}">
+<script defer src="${assetUrl('katex/katex.min.js')}"></script>
+<script defer src="${assetUrl('katex/auto-render.min.js')}"></script>
+<script defer src="${assetUrl('app.js')}"></script>`
+    : ''
+}
 </head>
 <body>
-<header><a class="brand" href="/">Paperboy</a><span class="muted">research papers, daily</span></header>
-<main>${body}</main>
-<footer class="muted">Paperboy. Paper metadata from arXiv.</footer>
+<a class="skip" href="#content">Skip to content</a>
+<header class="site-header">
+<div class="wrap">
+<a class="brand" href="/">Paperboy</a>
+<nav class="site-nav" aria-label="Main">
+${navLink('/papers', 'Daily', section === 'daily')}
+${navLink('/papers/trending', 'Trending', section === 'trending')}
+${navLink('/search', 'Search', section === 'search')}
+${navLink('/api/docs', 'API', section === 'api')}
+</nav>
+<form class="site-search" role="search" method="get" action="/search">
+<label class="skip" for="site-q">Search papers</label>
+<input id="site-q" type="search" name="q" value="${options.query ?? ''}" placeholder="Search papers" autocomplete="off">
+<button type="submit">Search</button>
+</form>
+<div class="subscribe-slot" id="subscribe"></div>
+</div>
+</header>
+<main id="content" class="wrap">
+${body}
+</main>
+<footer class="site-footer">
+<div class="wrap">
+<span>Paperboy: research papers, daily.</span>
+<span>Paper metadata from <a href="https://arxiv.org">arXiv</a>.</span>
+<a href="/api/docs">API</a>
+<a href="/feeds">Feeds</a>
+</div>
+</footer>
 </body>
 </html>`;
 }

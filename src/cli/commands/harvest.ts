@@ -1,3 +1,4 @@
+import { applyCategoryRule } from '../../feeds/featuring.js';
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import { ArxivError, sharedArxivHttp } from '../../arxiv/http.js';
@@ -115,6 +116,7 @@ export function harvestCommand(): Command {
           { onPage },
         );
         if (lastKey !== null) process.stderr.write('\n');
+        applyCategoryRule(ctx.database.sqlite, ctx.config.arxivCategories);
         const t = totalCounts(summaries);
         const ms = Date.now() - started;
         const windows = summaries

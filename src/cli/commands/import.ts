@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { createContext } from '../../context.js';
+import { applyCategoryRule } from '../../feeds/featuring.js';
 import { importPaths, type ImportProgress, type ImportSummary } from '../../ingest/import.js';
 import { UsageError } from '../usage.js';
 import { existsSync } from 'node:fs';
@@ -89,6 +90,7 @@ export function importCommand(): Command {
       try {
         const summary = await importPaths(ctx.database, paths, { onProgress: progress });
         progress.done();
+        applyCategoryRule(ctx.database.sqlite, ctx.config.arxivCategories);
         if (opts.json === true) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
         else printSummary(summary);
       } finally {

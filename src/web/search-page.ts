@@ -1,0 +1,7 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../context.js';
+
+export function searchRoutes(ctx: AppContext): FastifyPluginAsync {
+  void ctx;
+  return async () => {};
+}
