@@ -50,7 +50,7 @@ test('serve: an empty instance explains how to get papers; health endpoints; cle
   assert.equal(await exited, 0);
 });
 
-test('serve lists imported papers on the front page, escaped', async () => {
+test('an imported paper in the configured categories is featured on the front page, escaped', async () => {
   const dataDir = tempDataDir();
   const file = join(tempDataDir('paperboy-inputs-'), 'one.jsonl');
   const { writeFileSync } = await import('node:fs');
@@ -65,14 +65,15 @@ test('serve lists imported papers on the front page, escaped', async () => {
       versions: [{ version: 'v1', created: 'Mon, 4 Jan 2021 10:00:00 GMT' }],
     }) + '\n',
   );
-  assert.equal((await runCli(['import', file], { PAPERBOY_DATA_DIR: dataDir })).code, 0);
+  assert.equal((await runCli(['import', file], { PAPERBOY_DATA_DIR: dataDir, ARXIV_CATEGORIES: 'cs.CR' })).code, 0);
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--roles', 'web'], {
-    env: { ...process.env, PAPERBOY_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    env: { ...process.env, PAPERBOY_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ARXIV_CATEGORIES: 'cs.CR' },
     stdio: 'ignore',
   });
   try {
     const body = await (await waitFor(`http://127.0.0.1:${port}/`, 15_000)).text();
+    assert.match(body, /Featured: new announcement/);
     assert.match(body, /Attacks with &lt;script&gt;alert\(1\)&lt;\/script&gt; in titles/);
     assert.ok(!body.includes('<script>alert(1)'));
   } finally {

@@ -1,0 +1,564 @@
+/**
+ * Schemas of the read-only JSON API: every query string and path parameter it
+ * accepts and every body it answers with. Handlers validate input with these,
+ * presenters are typed by them, and the OpenAPI document (`openApiDocument`)
+ * is generated from them, so the three cannot drift apart.
+ *
+ * Response shapes follow the Hugging Face papers API (`/api/daily_papers`,
+ * `/api/papers/{id}`, `/api/papers/search`) field for field, as described by
+ * the HF OpenAPI spec (`APIGetDailyPapersResponse`) and parsed by
+ * huggingface_hub's `PaperInfo`, so existing clients work against Paperboy.
+ * Paperboy's own fields are additions; no HF field is renamed.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { expandCategoryFilter } from '../feeds/feed.js';
+import { parsePeriod, type Period, type PeriodKind } from '../feeds/periods.js';
+
+// --- query parameter building blocks ---
+
+const ONCE = 'must be given once';
+
+/**
+ * A whole number in a query string. Parsed strictly (`10`, not `1e1`, ` 10` or
+ * ``), so a typo is a 400 instead of silently meaning something else.
+ */
+function intParam(min: number, max: number, fallback?: number) {
+  const inner = z
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+  return z.preprocess(
+    (v) => (typeof v === 'string' && /^-?\d{1,16}$/.test(v) ? Number(v) : v),
+    fallback === undefined ? inner.optional() : inner.default(fallback),
+  );
+}
+
+const PERIOD_HINTS: Record<PeriodKind, { example: string; text: string; pattern: string }> = {
+  date: { example: '2026-11-24', text: 'a calendar day as YYYY-MM-DD', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+  week: { example: '2026-W48', text: 'an ISO week as YYYY-Www', pattern: '^\\d{4}-W\\d{2}$' },
+  month: { example: '2026-11', text: 'a month as YYYY-MM', pattern: '^\\d{4}-\\d{2}$' },
+};
+
+/** A feed period in a query string, parsed into its range of days. */
+function periodParam(kind: PeriodKind) {
+  const hint = PERIOD_HINTS[kind];
+  return z
+    .string({ error: ONCE })
+    .meta({ pattern: hint.pattern, examples: [hint.example] })
+    .transform((text, ctx): Period => {
+      const period = parsePeriod(kind, text);
+      if (period === null) {
+        ctx.addIssue({ code: 'custom', message: `must be ${hint.text}, e.g. ${hint.example} (got "${text}")` });
+        return z.NEVER;
+      }
+      return period;
+    })
+    .optional()
+    .describe(`Papers featured in ${hint.text.replace(/^an? /, 'this ')}. At most one of date, week and month.`);
+}
+
+const categoryParam = z
+  .string({ error: ONCE })
+  .meta({ examples: ['cs.LG', 'hep-th', 'math'] })
+  .transform((name, ctx): string[] => {
+    const categories = expandCategoryFilter(name);
+    if (categories === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${name}" is no arXiv category or archive` });
+      return z.NEVER;
+    }
+    return categories;
+  })
+  .optional()
+  .describe('Paperboy extension: only papers in this arXiv category (cs.LG) or archive (math, hep-th).');
+
+const limitParam = intParam(1, 100, 50).describe('Items per page, 1 to 100.');
+
+// --- query strings and path parameters ---
+
+/** `GET /api/daily_papers`. */
+export const DailyPapersQuery = z
+  .strictObject({
+    date: periodParam('date'),
+    week: periodParam('week'),
+    month: periodParam('month'),
+    submitter: z
+      .string({ error: ONCE })
+      .min(1, 'must not be empty')
+      .max(100, 'must be at most 100 characters')
+      .optional()
+      .describe(
+        'Only papers submitted to the feed by this user. Without a period, their submissions of every day.',
+      ),
+    sort: z
+      .enum(['trending', 'publishedAt'], { error: 'must be "trending" or "publishedAt"' })
+      .default('trending')
+      .describe('`trending`: most upvoted and discussed within the period first; `publishedAt`: newest first.'),
+    p: intParam(0, 100_000, 0).describe('Page index, from 0.'),
+    limit: limitParam,
+    category: categoryParam,
+  })
+  // Runs even when a field failed, so one response lists every problem.
+  .refine((q) => [q.date, q.week, q.month].filter((v) => v !== undefined).length <= 1, {
+    message: 'give at most one of date, week and month',
+    when: () => true,
+  })
+  .describe('Without date, week or month: the latest day that has featured papers.');
+export type DailyPapersQuery = z.infer<typeof DailyPapersQuery>;
+
+/** `GET /api/papers/search`. */
+export const SearchQuery = z.strictObject({
+  q: z
+    .string({ error: 'is required' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(500, 'must be at most 500 characters')
+    .meta({ examples: ['diphoton', '"dark matter" author:smith cat:astro-ph'] })
+    .describe('Search words; supports "phrases", -exclusions, author: and cat: filters.'),
+  limit: limitParam,
+  category: categoryParam,
+});
+export type SearchQuery = z.infer<typeof SearchQuery>;
+
+// --- list cursor ---
+
+/** A position in the all-papers list: after the paper with this announcement day and row id. */
+export interface PaperCursor {
+  /** Announcement day (YYYY-MM-DD) of the last paper returned, null for papers without one. */
+  announcedOn: string | null;
+  id: number;
+}
+
+const CursorPayload = z.strictObject({
+  a: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable(),
+  i: z.number().int().positive(),
+  c: z.string(),
+});
+
+// The check is a checksum, not a signature: a cursor is a position anyone can
+// read, so there is nothing to keep secret; it turns an edited or truncated
+// cursor into a 400 instead of a silently different page.
+function cursorCheck(a: string | null, i: number): string {
+  return createHash('sha256').update(`paperboy-cursor-v1|${a ?? ''}|${i}`).digest('base64url').slice(0, 10);
+}
+
+/** The opaque text of a cursor: base64url of `{"a":day|null,"i":id,"c":check}`. */
+export function encodeCursor(cursor: PaperCursor): string {
+  const payload = { a: cursor.announcedOn, i: cursor.id, c: cursorCheck(cursor.announcedOn, cursor.id) };
+  return Buffer.from(JSON.stringify(payload)).toString('base64url');
+}
+
+/** The position a cursor stands for, or null when the text is not a cursor this server issued. */
+export function decodeCursor(text: string): PaperCursor | null {
+  if (!/^[A-Za-z0-9_-]{1,400}$/.test(text)) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  const parsed = CursorPayload.safeParse(json);
+  if (!parsed.success || parsed.data.c !== cursorCheck(parsed.data.a, parsed.data.i)) return null;
+  return { announcedOn: parsed.data.a, id: parsed.data.i };
+}
+
+/** `GET /api/papers`. */
+export const PapersListQuery = z.strictObject({
+  cursor: z
+    .string({ error: ONCE })
+    .transform((text, ctx): PaperCursor => {
+      const cursor = decodeCursor(text);
+      if (cursor === null) {
+        ctx.addIssue({ code: 'custom', message: 'is not a cursor from this API; follow the Link header' });
+        return z.NEVER;
+      }
+      return cursor;
+    })
+    .optional()
+    .describe('Opaque position from the `Link: <…>; rel="next"` header of the previous page. Omit for the first page.'),
+  limit: limitParam,
+});
+export type PapersListQuery = z.infer<typeof PapersListQuery>;
+
+/** Routes that take no query parameters at all. */
+export const EmptyQuery = z.strictObject({});
+
+/** `GET /api/papers/{id}`: a new-style id (`2106.09685`, version suffix allowed) or an encoded old-style one. */
+export const PaperIdParams = z.strictObject({
+  id: z.string().min(1).meta({ examples: ['0704.0001', '2106.09685v2'] }).describe('arXiv id, with or without version.'),
+});
+export type PaperIdParams = z.infer<typeof PaperIdParams>;
+
+/** `GET /api/papers/{archive}/{number}`: old-style ids such as `hep-th/9901001`. */
+export const OldStylePaperIdParams = z.strictObject({
+  archive: z.string().min(1).meta({ examples: ['hep-th', 'math.AG'] }).describe('Archive (subject class allowed).'),
+  number: z.string().min(1).meta({ examples: ['9901001'] }).describe('Seven-digit number, with or without version.'),
+});
+export type OldStylePaperIdParams = z.infer<typeof OldStylePaperIdParams>;
+
+// --- responses ---
+
+/** Every error answer: a stable code and a human-readable message. */
+export const ApiError = z
+  .object({
+    error: z.string().meta({ examples: ['invalid_request', 'not_found', 'rate_limited'] }),
+    message: z.string(),
+  })
+  .describe('Error: `error` is a stable code, `message` says what was wrong.');
+export type ApiError = z.infer<typeof ApiError>;
+
+const isoDateTime = z.string().meta({ format: 'date-time', examples: ['2007-04-02T19:18:42.000Z'] });
+
+/** An author as HF lists them; Paperboy authors are never hidden nor linked to accounts. */
+export const Author = z
+  .object({
+    _id: z.string().describe('Stable id of this author entry: the arXiv id and the position.'),
+    name: z.string(),
+    hidden: z.boolean(),
+    affiliations: z.array(z.string()).describe('Paperboy extension.'),
+  })
+  .describe('Paper author.');
+export type Author = z.infer<typeof Author>;
+
+/** Who put a paper on the feed, in HF's user-overview shape. */
+export const User = z
+  .object({
+    _id: z.string(),
+    name: z.string().describe('Username, or the rule name for automatic featuring.'),
+    fullname: z.string(),
+    avatarUrl: z.string().describe('Always empty: Paperboy has no avatars.'),
+    isPro: z.boolean(),
+    type: z.enum(['user', 'rule']).describe('HF uses `user`; `rule` is the automatic category rule.'),
+    user: z.string().optional(),
+  })
+  .describe('The user (or rule) that featured a paper.');
+export type User = z.infer<typeof User>;
+
+/** Paperboy's feed record of a featured paper. */
+export const Featured = z
+  .object({
+    on: z.string().meta({ format: 'date' }).describe('The feed day.'),
+    source: z.enum(['rule', 'curator', 'submission']),
+    by: z.string().nullable().describe('Username of the curator or submitter, or the rule name.'),
+    at: isoDateTime,
+  })
+  .describe('Paperboy extension: how a paper got into the daily feed.');
+export type Featured = z.infer<typeof Featured>;
+
+export const Link = z
+  .object({ url: z.string(), kind: z.enum(['code', 'project', 'data', 'other']) })
+  .describe('Paperboy extension: a link found in the abstract or comments.');
+
+/** The paper object: `GET /api/papers/{id}`, the items of `GET /api/papers`, and `paper` in feed items. */
+export const Paper = z
+  .object({
+    id: z.string().meta({ examples: ['0704.0001', 'hep-th/9901001'] }).describe('arXiv id without version.'),
+    authors: z.array(Author),
+    publishedAt: isoDateTime.describe('Submission of the first version.'),
+    submittedOnDailyAt: isoDateTime.optional().describe('When the paper entered the daily feed (featured papers).'),
+    submittedOnDailyBy: User.optional(),
+    title: z.string().describe('Title as on arXiv (may contain TeX).'),
+    summary: z.string().describe('Abstract as on arXiv (may contain TeX).'),
+    upvotes: z.number().int(),
+    discussionId: z.string().describe('Id of the paper discussion: the arXiv id.'),
+    githubRepo: z.string().optional().describe('First GitHub repository mentioned in the abstract or comments.'),
+    projectPage: z.string().optional().describe('First project page mentioned in the abstract or comments.'),
+    numComments: z.number().int(),
+    // Paperboy extensions
+    titleText: z.string().describe('Paperboy extension: title as plain text.'),
+    summaryText: z.string().describe('Paperboy extension: abstract as plain text.'),
+    version: z.number().int().describe('Paperboy extension: latest arXiv version.'),
+    categories: z.array(z.string()).describe('Paperboy extension: arXiv categories, primary first.'),
+    primaryCategory: z.string().nullable().describe('Paperboy extension.'),
+    updatedAt: isoDateTime.nullable().describe('Paperboy extension: submission of the latest version.'),
+    announcedOn: z.string().nullable().meta({ format: 'date' }).describe('Paperboy extension: arXiv announcement day.'),
+    doi: z.string().nullable().describe('Paperboy extension.'),
+    journalRef: z.string().nullable().describe('Paperboy extension.'),
+    arxivComments: z.string().nullable().describe('Paperboy extension: the arXiv comments field.'),
+    license: z.string().nullable().describe('Paperboy extension.'),
+    withdrawn: z.boolean().describe('Paperboy extension.'),
+    links: z.array(Link),
+    featured: Featured.nullable(),
+  })
+  .describe('A paper.');
+export type Paper = z.infer<typeof Paper>;
+
+/** An item of `GET /api/papers/search`: the daily-papers item shape, `submittedBy` only for featured papers. */
+export const PaperSearchResult = z
+  .object({
+    paper: Paper,
+    publishedAt: isoDateTime.describe('When the paper entered the daily feed; its first version when not featured.'),
+    title: z.string(),
+    summary: z.string(),
+    thumbnail: z.string().describe('Always empty: Paperboy renders no thumbnails.'),
+    numComments: z.number().int(),
+    submittedBy: User.optional(),
+    isAuthorParticipating: z.boolean(),
+  })
+  .describe('A paper in a list, in the shape of an HF daily-papers item.');
+export type PaperSearchResult = z.infer<typeof PaperSearchResult>;
+
+/** An item of `GET /api/daily_papers`. */
+export const DailyPaper = PaperSearchResult.extend({ submittedBy: User }).describe('A featured paper of the feed.');
+export type DailyPaper = z.infer<typeof DailyPaper>;
+
+/** Response schemas by the name the OpenAPI document gives them. */
+export const COMPONENTS = { Error: ApiError, Author, User, Featured, Link, Paper, PaperSearchResult, DailyPaper } as const;
+export type ComponentName = keyof typeof COMPONENTS;
+
+// --- the route table the OpenAPI document is generated from ---
+
+export interface Endpoint {
+  path: string;
+  summary: string;
+  description: string;
+  query: z.ZodType;
+  params?: z.ZodType;
+  /** A component, or an array of it; `html` for the docs page, `openapi` for the document itself. */
+  response: { component: ComponentName; array: boolean } | 'html' | 'openapi';
+  /** Response headers worth documenting. */
+  headers?: Record<string, string>;
+  errors: readonly (400 | 404 | 429)[];
+  /** An example request path with query. */
+  example: string;
+}
+
+const CACHED = { 'Cache-Control': 'public, max-age=60', ETag: 'Weak validator; send it back in If-None-Match for a 304.' };
+
+export const ENDPOINTS: readonly Endpoint[] = [
+  {
+    path: '/api/daily_papers',
+    summary: 'Featured papers of a day, week or month',
+    description:
+      'The daily feed, in the shape of the Hugging Face `daily_papers` API. Without date, week or month it ' +
+      'returns the latest day that has featured papers. `p` and `limit` page through the period.',
+    query: DailyPapersQuery,
+    response: { component: 'DailyPaper', array: true },
+    headers: {
+      ...CACHED,
+      'Last-Modified': 'Latest change among the returned papers.',
+      'X-Total-Count': 'Number of papers in the period.',
+      Link: '`<…>; rel="next"` when there is a next page.',
+    },
+    errors: [400],
+    example: '/api/daily_papers?date=2007-04-03&sort=trending&limit=2',
+  },
+  {
+    path: '/api/papers',
+    summary: 'Every paper, newest first',
+    description:
+      'All papers by announcement day, newest first (ties by newest addition), with keyset pagination: follow ' +
+      'the absolute URL in `Link: <…>; rel="next"` until there is none. Pages stay consistent while papers ' +
+      'are added.',
+    query: PapersListQuery,
+    response: { component: 'Paper', array: true },
+    headers: { ...CACHED, 'Last-Modified': 'Latest change among the returned papers.', Link: '`<…>; rel="next"` unless this is the last page.' },
+    errors: [400],
+    example: '/api/papers?limit=2',
+  },
+  {
+    path: '/api/papers/search',
+    summary: 'Keyword search',
+    description:
+      'Full-text search over titles, authors and abstracts, best match first, in the shape of the Hugging Face ' +
+      '`papers/search` API. Limited to 60 requests a minute per client.',
+    query: SearchQuery,
+    response: { component: 'PaperSearchResult', array: true },
+    headers: { ...CACHED, 'X-RateLimit-Limit': 'Requests allowed per minute.', 'X-RateLimit-Remaining': 'Requests left.' },
+    errors: [400, 429],
+    example: '/api/papers/search?q=diphoton&limit=2',
+  },
+  {
+    path: '/api/papers/{id}',
+    summary: 'One paper',
+    description: 'A paper by arXiv id, in the shape of the Hugging Face `papers/{id}` API. Old-style ids may be URL-encoded (`hep-th%2F9901001`).',
+    query: EmptyQuery,
+    params: PaperIdParams,
+    response: { component: 'Paper', array: false },
+    headers: { ...CACHED, 'Last-Modified': 'When the paper last changed.' },
+    errors: [400, 404],
+    example: '/api/papers/0704.0001',
+  },
+  {
+    path: '/api/papers/{archive}/{number}',
+    summary: 'One paper by old-style id',
+    description: 'Old-style arXiv ids contain a slash: `/api/papers/hep-th/9901001`.',
+    query: EmptyQuery,
+    params: OldStylePaperIdParams,
+    response: { component: 'Paper', array: false },
+    headers: { ...CACHED, 'Last-Modified': 'When the paper last changed.' },
+    errors: [400, 404],
+    example: '/api/papers/hep-th/9901001',
+  },
+  {
+    path: '/api/openapi.json',
+    summary: 'This API as OpenAPI 3.1',
+    description: 'The machine-readable description of every endpoint, generated from the schemas the server validates with.',
+    query: EmptyQuery,
+    response: 'openapi',
+    headers: CACHED,
+    errors: [400],
+    example: '/api/openapi.json',
+  },
+  {
+    path: '/api/docs',
+    summary: 'This documentation',
+    description: 'A readable page generated from the OpenAPI document.',
+    query: EmptyQuery,
+    response: 'html',
+    headers: CACHED,
+    errors: [400],
+    example: '/api/docs',
+  },
+];
+
+// --- OpenAPI generation ---
+
+type JsonSchema = Record<string, unknown>;
+
+const COMPONENT_REF = (id: string): string => `#/components/schemas/${id}`;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function componentSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(COMPONENTS)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { uri: COMPONENT_REF, target: 'draft-2020-12', unrepresentable: 'any' });
+  const out: Record<string, JsonSchema> = {};
+  for (const [id, schema] of Object.entries(schemas)) {
+    // Components are embedded in the document: no $schema or $id of their own.
+    const { $schema: _s, $id: _i, ...rest } = schema as JsonSchema;
+    out[id] = rest;
+  }
+  return out;
+}
+
+interface Parameter {
+  name: string;
+  in: 'query' | 'path';
+  required: boolean;
+  description?: string;
+  schema: JsonSchema;
+}
+
+/** OpenAPI parameter objects for the properties of an object schema. */
+export function parametersOf(schema: z.ZodType, location: 'query' | 'path'): Parameter[] {
+  const json = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as JsonSchema;
+  const properties = isRecord(json.properties) ? json.properties : {};
+  const required = new Set(Array.isArray(json.required) ? (json.required as string[]) : []);
+  return Object.entries(properties).map(([name, value]) => {
+    const { description, ...rest } = isRecord(value) ? value : {};
+    return {
+      name,
+      in: location,
+      required: location === 'path' || required.has(name),
+      ...(typeof description === 'string' ? { description } : {}),
+      schema: rest,
+    };
+  });
+}
+
+const ERROR_RESPONSES: Record<400 | 404 | 429, { description: string; headers?: JsonSchema }> = {
+  400: { description: 'Invalid request: unknown or malformed parameters; the message lists every problem.' },
+  404: { description: 'No such paper.' },
+  429: {
+    description: 'Too many requests.',
+    headers: { 'Retry-After': { description: 'Seconds until a request is allowed again.', schema: { type: 'integer' } } },
+  },
+};
+
+function describedHeaders(headers: Record<string, string> | undefined): JsonSchema | undefined {
+  if (headers === undefined) return undefined;
+  return Object.fromEntries(Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
+}
+
+/** The OpenAPI 3.1 document of the API, generated from {@link ENDPOINTS} and the schemas above. */
+export function openApiDocument(baseUrl: string): JsonSchema {
+  const paths: Record<string, JsonSchema> = {};
+  for (const endpoint of ENDPOINTS) {
+    const parameters = [
+      ...(endpoint.params === undefined ? [] : parametersOf(endpoint.params, 'path')),
+      ...parametersOf(endpoint.query, 'query'),
+    ];
+    const ok =
+      endpoint.response === 'html'
+        ? { 'text/html': { schema: { type: 'string' } } }
+        : endpoint.response === 'openapi'
+          ? { 'application/json': { schema: { type: 'object', description: 'An OpenAPI 3.1 document.' } } }
+          : {
+              'application/json': {
+                schema: endpoint.response.array
+                  ? { type: 'array', items: { $ref: COMPONENT_REF(endpoint.response.component) } }
+                  : { $ref: COMPONENT_REF(endpoint.response.component) },
+              },
+            };
+    const responses: Record<string, JsonSchema> = {
+      200: { description: 'OK', headers: describedHeaders(endpoint.headers), content: ok },
+      304: { description: 'Not modified: the If-None-Match ETag still matches.' },
+    };
+    for (const status of endpoint.errors) {
+      responses[status] = {
+        ...ERROR_RESPONSES[status],
+        content: { 'application/json': { schema: { $ref: COMPONENT_REF('Error') } } },
+      };
+    }
+    paths[endpoint.path] = {
+      get: {
+        operationId: operationId(endpoint.path),
+        summary: endpoint.summary,
+        description: endpoint.description,
+        parameters,
+        responses,
+        'x-example-request': endpoint.example,
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Paperboy API',
+      version: '1',
+      description:
+        'Read-only JSON API of this Paperboy instance. Paper lists keep the shapes of the Hugging Face papers API, ' +
+        'so its clients work unchanged; fields marked as Paperboy extensions are additions.',
+    },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    servers: [{ url: baseUrl }],
+    paths,
+    components: { schemas: componentSchemas() },
+  };
+}
+
+function operationId(path: string): string {
+  const words = path
+    .replace(/^\/api\//, '')
+    .replace(/\.json$/, '')
+    .split(/[/_{}]+/)
+    .filter(Boolean);
+  return ['get', ...words].map((w, i) => (i === 0 ? w : w.charAt(0).toUpperCase() + w.slice(1))).join('');
+}
+
+// --- validation errors ---
+
+/** One message naming every problem of a failed parse (`limit: must be at most 100; unknown parameter foo`). */
+export function describeIssues(error: z.ZodError, allowed: readonly string[]): string {
+  const problems = error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const list = issue.keys.join(', ');
+      const known = allowed.length > 0 ? ` (known: ${allowed.join(', ')})` : ' (this endpoint takes none)';
+      return `unknown parameter${issue.keys.length > 1 ? 's' : ''} ${list}${known}`;
+    }
+    const path = issue.path.map(String).join('.');
+    return path === '' ? issue.message : `${path}: ${issue.message}`;
+  });
+  return `Invalid request: ${problems.join('; ')}.`;
+}
+
+/** The parameter names an object schema accepts. */
+export function knownKeys(schema: z.ZodType): string[] {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  return isRecord(json.properties) ? Object.keys(json.properties) : [];
+}
