@@ -16,7 +16,8 @@ test('ISO weeks follow ISO 8601, including years with 53 weeks', () => {
   assert.equal(isoWeekOf('2021-01-03'), '2020-W53');
   assert.equal(isoWeekOf('2024-12-30'), '2025-W01');
   assert.deepEqual(parsePeriod('week', '2020-W53'), { kind: 'week', id: '2020-W53', from: '2020-12-28', to: '2021-01-03' });
-  assert.equal(parsePeriod('week', '2026-W53'), null);
+  assert.equal(parsePeriod('week', '2025-W53'), null);
+  assert.deepEqual(parsePeriod('week', '2026-W53'), { kind: 'week', id: '2026-W53', from: '2026-12-28', to: '2027-01-03' });
   assert.equal(parsePeriod('week', '2026-W00'), null);
   assert.equal(parsePeriod('week', '2026-48'), null);
 });

@@ -292,7 +292,7 @@ function feedsIndex(ctx: AppContext): SafeHtml {
   const configured = [...ctx.config.arxivCategories].sort();
   const example = configured[0] ?? 'cs.LG';
   const body = html`<h1>Feeds</h1>
-<p>Follow Paperboy in any feed reader. Every feed comes as RSS 2.0 and as Atom 1.0; readers refresh them at most every five minutes.</p>
+<p>Follow Paperboy in any feed reader. Every feed comes as RSS 2.0 and as Atom 1.0, and is cached for five minutes.</p>
 <table class="feeds">
 <caption>Feeds and their addresses</caption>
 <thead><tr><th scope="col">Feed</th><th scope="col">What it holds</th><th scope="col">Addresses</th></tr></thead>

@@ -34,9 +34,6 @@ export const featured: Migration = {
       -- trending. Constant defaults make these ALTERs O(1) on a large table.
       ALTER TABLE papers ADD COLUMN upvotes INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE papers ADD COLUMN comment_count INTEGER NOT NULL DEFAULT 0;
-
-      -- Category pages list a category's newest papers by announcement day.
-      CREATE INDEX papers_announced_on_id ON papers (announced_on, id);
     `);
   },
 };
