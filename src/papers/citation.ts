@@ -81,10 +81,10 @@ export function bibtexText(tex: string): string {
             .replace(/(?<!\\)\$/g, '\\$$'),
     )
     .join('');
-  return balanceBraces(escaped.replace(/\s+/g, ' ').trim());
+  return balanceBraces(escaped).replace(/\s+/g, ' ').trim();
 }
 
-/** Plain text (author names, DOIs) made safe for a BibTeX field. */
+/** Plain text (author names, journal references) made safe for a BibTeX field. */
 function bibtexPlain(text: string): string {
   return balanceBraces(text.replace(/[\\]/g, '').replace(/([&%#_$])/g, '\\$1').replace(/\^/g, '\\^{}').replace(/~/g, '\\~{}'))
     .replace(/\s+/g, ' ')

@@ -4,7 +4,8 @@
  * scores degree / frequency, a phrase the sum of its words. Pure and
  * deterministic, like the summariser it is shown with.
  */
-import { isStopWord, stem } from './summary.js';
+import { isStopWord, stem, withoutMath } from './summary.js';
+import { texToPlain } from './tex.js';
 
 /** The most keyphrases returned. */
 export const MAX_KEYPHRASES = 8;
@@ -12,6 +13,45 @@ export const MAX_KEYPHRASES = 8;
 const MAX_PHRASE_WORDS = 4;
 // Words of the title are the author's own choice of keywords.
 const TITLE_BONUS = 1.5;
+
+// Without a part-of-speech tagger, verbs that commonly follow or precede a
+// noun phrase ("sparse graphs appear", "explicitly give") are listed; their
+// inflections are generated below.
+const VERBS = `achieve address allow analyse analyze appear apply argue arise assess become calculate claim compare
+  compute confirm consider construct contain demonstrate depend derive describe determine develop discuss employ
+  enable establish estimate evaluate examine exhibit exist explain exploit explore extend focus generalise generalize
+  give help identify imply improve include increase indicate investigate lead measure observe obtain occur outperform
+  perform predict prove provide receive reduce remain require reveal see solve suggest tackle take yield`.split(/\s+/);
+const BREAKERS: ReadonlySet<string> = new Set([
+  ...VERBS.flatMap((v) => [v, `${v}s`, `${v}es`, `${v}d`, `${v}ed`, v.endsWith('y') ? `${v.slice(0, -1)}ies` : v]),
+  ...'given gave taken made led found seen shown still thereby hence via whose'.split(' '),
+]);
+// -ly words that are nouns or adjectives, not adverbs.
+const LY_NOUNS: ReadonlySet<string> = new Set(['family', 'anomaly', 'assembly', 'monopoly', 'italy', 'supply', 'reply', 'early', 'butterfly', 'poly']);
+
+/** True for words that end a candidate phrase: stop words and common verbs. */
+function isBreaker(word: string): boolean {
+  const lower = word.toLowerCase();
+  return isStopWord(lower) || BREAKERS.has(lower);
+}
+
+/**
+ * True for words a phrase may not end with: adverbs ("explicitly") and
+ * participles after the noun ("theory compactified"). At the start they are
+ * modifiers and stay ("doubly charmed baryons").
+ */
+function isBadEnding(word: string): boolean {
+  const lower = word.toLowerCase();
+  if (lower.length > 4 && lower.endsWith('ly') && !LY_NOUNS.has(lower)) return true;
+  return lower.length > 5 && lower.endsWith('ed');
+}
+
+/** The run without trailing adverbs and participles. */
+function trimRun(run: string[]): string[] {
+  let end = run.length;
+  while (end > 0 && isBadEnding(run[end - 1] ?? '')) end -= 1;
+  return run.slice(0, end);
+}
 
 const BREAK_RE = /[.,;:!?()[\]{}"“”‘’/\\=<>+*|…–—]|\s-\s|\$/;
 const WORD_RE = /^\p{L}[\p{L}\p{N}]*(?:['’-][\p{L}\p{N}]+)*$/u;
@@ -30,30 +70,37 @@ function surface(word: string): string {
   return /^.+\p{Lu}/u.test(word) ? word : word.toLowerCase();
 }
 
-/** The runs of content words in a text, split at punctuation, stop words and non-words. */
+/** The runs of content words in a text, split at punctuation, stop words, math and non-words. */
 function runs(text: string): string[][] {
   const out: string[][] = [];
-  for (const fragment of text.split(BREAK_RE)) {
+  // Math is never a keyphrase ("ξcc"); it separates the words around it.
+  const plain = texToPlain(withoutMath(text, ' ; '));
+  const flush = (run: string[]): void => {
+    const trimmed = trimRun(run);
+    if (trimmed.length > 0) out.push(trimmed);
+  };
+  for (const fragment of plain.split(BREAK_RE)) {
     let run: string[] = [];
     for (const raw of fragment.split(/\s+/)) {
       const word = raw.replace(EDGE_RE, '');
-      if (word.length < 2 || !WORD_RE.test(word) || isStopWord(word)) {
-        if (run.length > 0) out.push(run);
+      if (word.length < 2 || !WORD_RE.test(word) || isBreaker(word)) {
+        flush(run);
         run = [];
         continue;
       }
       run.push(word);
     }
-    if (run.length > 0) out.push(run);
+    flush(run);
   }
   return out;
 }
 
 /**
- * Up to `max` keyphrases of a title and abstract (plain text, TeX stripped),
+ * Up to `max` keyphrases of a title and abstract (TeX source or plain text),
  * best first. Phrases that differ only in inflection ("neural network",
- * "neural networks") count as one; a phrase whose words all appear in a
- * better one ("network" after "neural network") is left out.
+ * "neural networks") count as one; a phrase contained in a better one
+ * ("network" after "neural network"), or containing one, is left out. A
+ * single word said once, outside the title, only fills up a short list.
  */
 export function keyphrases(title: string, abstract: string, max = MAX_KEYPHRASES): string[] {
   const titleRuns = runs(title);
@@ -83,14 +130,15 @@ export function keyphrases(title: string, abstract: string, max = MAX_KEYPHRASES
     const wordScore = c.stems.reduce((sum, s) => sum + (degree.get(s) ?? 0) / (freq.get(s) ?? 1), 0);
     // A phrase repeated in the abstract is more likely a topic than one said once.
     const score = wordScore * (1 + Math.log(c.count)) * (c.inTitle ? TITLE_BONUS : 1);
-    return { c, score };
+    const weak = c.words.length === 1 && c.count === 1 && !c.inTitle;
+    return { c, score, weak };
   });
-  scored.sort((a, b) => b.score - a.score || a.c.at - b.c.at);
+  scored.sort((a, b) => Number(a.weak) - Number(b.weak) || b.score - a.score || a.c.at - b.c.at);
 
   const chosen: Candidate[] = [];
   for (const { c } of scored) {
     if (chosen.length >= max) break;
-    const covered = chosen.some((k) => c.stems.every((s) => k.stems.includes(s)));
+    const covered = chosen.some((k) => c.stems.every((s) => k.stems.includes(s)) || k.stems.every((s) => c.stems.includes(s)));
     if (!covered) chosen.push(c);
   }
   return chosen.map((c) => c.words.map(surface).join(' '));

@@ -23,20 +23,22 @@ const INLINE_SPECIALS_RE = /[\\`*_[\]<>|~&]/g;
 const LINE_START_RE = /^(\s*)([#>+=-]|\d+[.)])/gm;
 
 /**
- * Text with Markdown's specials escaped, so a title like "*Not* a [link]"
- * shows as written; TeX math (`$…$`) is left untouched so it still renders.
+ * Text with Markdown's inline specials escaped, so a title like "*Not* a
+ * [link]" shows as written; TeX math (`$…$`) is left untouched so it still
+ * renders.
  */
 export function escapeMarkdown(text: string): string {
   return text
     .split(MATH_SPLIT_RE)
-    .map((part, i) =>
-      i % 2 === 1
-        ? part
-        : part.replace(INLINE_SPECIALS_RE, '\\$&').replace(LINE_START_RE, (_m, space: string, mark: string) =>
-            /^\d/.test(mark) ? `${space}${mark.slice(0, -1)}\\${mark.slice(-1)}` : `${space}\\${mark}`,
-          ),
-    )
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(INLINE_SPECIALS_RE, '\\$&')))
     .join('');
+}
+
+/** Like `escapeMarkdown`, for text that starts a line: "1. " or "# " there would begin a list or heading. */
+export function escapeMarkdownBlock(text: string): string {
+  return escapeMarkdown(text).replace(LINE_START_RE, (_m, space: string, mark: string) =>
+    /^\d/.test(mark) ? `${space}${mark.slice(0, -1)}\\${mark.slice(-1)}` : `${space}\\${mark}`,
+  );
 }
 
 /** A URL safe inside `(…)` of a Markdown link: spaces, parentheses and angle brackets percent-encoded. */
@@ -88,12 +90,12 @@ export function paperMarkdown(paper: Paper, digest: PaperDigest, pageUrl: string
   out.push('## Abstract', '');
   for (const para of paper.abstract.split(/\n\s*\n/)) {
     const text = para.replace(/\s+/g, ' ').trim();
-    if (text !== '') out.push(escapeMarkdown(text), '');
+    if (text !== '') out.push(escapeMarkdownBlock(text), '');
   }
 
   if (digest.sentences.length > 0 || digest.keyphrases.length > 0) {
     out.push('## Summary', '', `_${escapeMarkdown(digest.label)}_`, '');
-    for (const s of digest.sentences) out.push(`- ${escapeMarkdown(s)}`);
+    for (const s of digest.sentences) out.push(`- ${escapeMarkdownBlock(s)}`);
     if (digest.sentences.length > 0) out.push('');
     if (digest.keyphrases.length > 0) out.push(`**Keyphrases:** ${digest.keyphrases.map(escapeMarkdown).join(', ')}`, '');
   }

@@ -62,9 +62,14 @@ const MATH_RE = /\$\$[\s\S]*?\$\$|\$(?:\\.|[^$\\])*\$|\\\([\s\S]*?\\\)|\\\[[\s\S
 const TEX_COMMAND_RE = /\\[a-zA-Z]+/g;
 const WORD_RE = /\p{L}[\p{L}\p{N}]*(?:['’-][\p{L}\p{N}]+)*/gu;
 
+/** The text with every TeX math span (`$…$`, `$$…$$`, `\(…\)`, `\[…\]`) replaced. */
+export function withoutMath(text: string, replacement = ' '): string {
+  return text.replace(MATH_RE, replacement);
+}
+
 /** The words of a text in order, TeX math and commands left out. */
 export function plainWords(text: string): string[] {
-  return text.replace(MATH_RE, ' ').replace(TEX_COMMAND_RE, ' ').match(WORD_RE) ?? [];
+  return withoutMath(text).replace(TEX_COMMAND_RE, ' ').match(WORD_RE) ?? [];
 }
 
 /** The distinct stems of the words that carry meaning. */
@@ -157,7 +162,8 @@ export function splitSentences(text: string): string[] {
 const CUE_RE = /\b(?:we|this (?:paper|work|article|letter)|our (?:results?|method|approach|model))\s+(?:\w+\s+)?(?:propose|present|introduce|show|find|demonstrate|develop|prove|report|obtain|derive|establish)/i;
 const CUE_BONUS = 1.15;
 const DAMPING = 0.85;
-const ITERATIONS = 30;
+const MAX_ITERATIONS = 50;
+const CONVERGED = 1e-6;
 // Fragments such as "10 pages." or a lone formula are never picked.
 const MIN_CONTENT_WORDS = 4;
 
@@ -168,29 +174,41 @@ function summaryLength(n: number): number {
 }
 
 /** TextRank scores: PageRank over sentences, edges weighted by shared stems. */
-function textRank(stems: Set<string>[]): number[] {
+function textRank(stems: Set<string>[]): Float64Array {
   const n = stems.length;
-  const weights = stems.map((a, i) =>
-    stems.map((b, j) => {
-      if (i === j || a.size === 0 || b.size === 0) return 0;
+  // transition[j * n + i]: share of sentence j's weight that flows to sentence i.
+  const transition = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const a = stems[i] ?? new Set<string>();
+    for (let j = i + 1; j < n; j++) {
+      const b = stems[j] ?? new Set<string>();
+      if (a.size === 0 || b.size === 0) continue;
       let shared = 0;
       for (const s of a) if (b.has(s)) shared += 1;
       // Mihalcea & Tarau (2004): normalised so long sentences do not win by length alone.
-      return shared / (Math.log(a.size + 1) + Math.log(b.size + 1));
-    }),
-  );
-  const outSum = weights.map((row) => row.reduce((x, y) => x + y, 0));
-  let scores = new Array<number>(n).fill(1);
-  for (let iter = 0; iter < ITERATIONS; iter++) {
-    scores = scores.map((_, i) => {
+      const w = shared / (Math.log(a.size + 1) + Math.log(b.size + 1));
+      transition[i * n + j] = w;
+      transition[j * n + i] = w;
+    }
+  }
+  for (let j = 0; j < n; j++) {
+    let total = 0;
+    for (let i = 0; i < n; i++) total += transition[j * n + i] ?? 0;
+    if (total > 0) for (let i = 0; i < n; i++) transition[j * n + i] = (transition[j * n + i] ?? 0) / total;
+  }
+  let scores = new Float64Array(n).fill(1);
+  let next = new Float64Array(n);
+  for (let iter = 0; iter < MAX_ITERATIONS; iter++) {
+    let change = 0;
+    for (let i = 0; i < n; i++) {
       let sum = 0;
-      for (let j = 0; j < n; j++) {
-        const w = weights[j]?.[i] ?? 0;
-        const total = outSum[j] ?? 0;
-        if (w > 0 && total > 0) sum += (w / total) * (scores[j] ?? 0);
-      }
-      return 1 - DAMPING + DAMPING * sum;
-    });
+      for (let j = 0; j < n; j++) sum += (transition[j * n + i] ?? 0) * (scores[j] ?? 0);
+      const value = 1 - DAMPING + DAMPING * sum;
+      change += Math.abs(value - (scores[i] ?? 0));
+      next[i] = value;
+    }
+    [scores, next] = [next, scores];
+    if (change < CONVERGED) break;
   }
   return scores;
 }

@@ -20,6 +20,7 @@
  * from the browser cache (304) still carries a valid token.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Config } from '../config.js';
 import { sendError } from './errors.js';
@@ -128,7 +129,7 @@ export function csrfProtection(config: Pick<Config, 'secretKey' | 'baseUrl'>): C
       const failure = protection.verifyCsrf(req);
       if (failure === null) return;
       req.log.info({ csrf: failure }, 'request refused: CSRF check failed');
-      await sendError(req, reply, 403, CSRF_FAILURE_MESSAGE);
+      return sendError(req, reply, 403, CSRF_FAILURE_MESSAGE);
     },
     field(req, reply) {
       return html`<input type="hidden" name="${CSRF_FIELD}" value="${protection.csrfToken(req, reply)}">`;

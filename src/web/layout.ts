@@ -1,11 +1,11 @@
 import { assetUrl } from './assets.js';
 import { html, type SafeHtml } from './html.js';
 
-/** A feed of the page's content, announced with `<link rel="alternate">`. */
+/** Another form of the page's content (a feed, Markdown), announced with `<link rel="alternate">`. */
 export interface AlternateFeed {
   title: string;
   href: string;
-  type: 'application/rss+xml' | 'application/atom+xml';
+  type: 'application/rss+xml' | 'application/atom+xml' | 'text/markdown';
 }
 
 export type NavSection = 'daily' | 'trending' | 'search' | 'api' | null;

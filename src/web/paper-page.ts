@@ -1,7 +1,395 @@
-import type { FastifyPluginAsync } from 'fastify';
+/**
+ * The paper page `/papers/:id` (old-style ids: `/papers/:archive/:num`), its
+ * Markdown, BibTeX and RIS variants (`.md`, `.bib`, `.ris`), and the form
+ * action that fetches a paper this instance does not have from arXiv.
+ *
+ * The feed routes own `/papers/date|week|month/...` and `/papers/trending`;
+ * find-my-way prefers static segments, so those never reach these handlers.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { ArxivApiClient, ArxivApiError, baseId } from '../arxiv/api-client.js';
+import { ArxivHttpError, ArxivUnreachableError, sharedArxivHttp } from '../arxiv/http.js';
 import type { AppContext } from '../context.js';
+import { withSqliteTransaction } from '../db/connection.js';
+import { entriesByIds, type FeaturedInfo } from '../feeds/feed.js';
+import { PaperStore, type ApplyOutcome } from '../ingest/store.js';
+import type { ParseItem } from '../ingest/record.js';
+import { parseArxivId } from '../papers/arxiv-id.js';
+import { arxivAbsUrl, isArxivPaperId, toBibtex, toRis } from '../papers/citation.js';
+import { keyphrases } from '../papers/keyphrases.js';
+import { paperMarkdown, type PaperDigest } from '../papers/markdown.js';
+import { findPaperByArxivId, type Paper } from '../papers/repository.js';
+import { SUMMARISER, summarise } from '../papers/summary.js';
+import { findCategory } from '../papers/taxonomy.js';
+import { categoryChips, featuredLabel, lead, paperPath } from './card.js';
+import { csrfProtection, type CsrfProtection } from './csrf.js';
+import { sendError } from './errors.js';
+import { html, type SafeHtml } from './html.js';
+import { layout, type AlternateFeed } from './layout.js';
 
+type Format = 'html' | 'md' | 'bib' | 'ris';
+
+const CONTENT_TYPES: Record<Exclude<Format, 'html'>, string> = {
+  md: 'text/markdown; charset=utf-8',
+  bib: 'application/x-bibtex; charset=utf-8',
+  ris: 'application/x-research-info-systems; charset=utf-8',
+};
+const SUFFIX_RE = /\.(md|bib|ris)$/;
+/** Fetches from arXiv per client: each costs a slot in the instance's one-request-per-3-s arXiv queue. */
+const FETCH_RATE_LIMIT = { max: 10, timeWindow: '1 minute' };
+// Longer than arXiv's usual answer, shorter than a person waits for a page.
+const FETCH_TIMEOUT_MS = 30_000;
+const ID_EXAMPLES = 'arXiv ids look like 2106.09685 or hep-th/9901001';
+
+const dayFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+
+/** "31 Mar 2007" in a `<time>` element. */
+function day(iso: string | null): SafeHtml | string {
+  if (iso === null) return '';
+  const date = new Date(iso.length === 10 ? `${iso}T00:00:00Z` : iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return html`<time datetime="${iso}">${dayFormat.format(date)}</time>`;
+}
+
+/** A readable name for arXiv's licence URLs ("CC BY 4.0"), else the URL. */
+export function licenceName(url: string): string {
+  if (/arxiv\.org\/licenses\/nonexclusive-distrib/i.test(url)) return 'arXiv non-exclusive distribution licence';
+  const zero = /creativecommons\.org\/publicdomain\/zero\/([\d.]+)/i.exec(url);
+  if (zero) return `CC0 ${zero[1] ?? ''}`;
+  const cc = /creativecommons\.org\/licenses\/([a-z-]+)\/([\d.]+)/i.exec(url);
+  if (cc) return `CC ${(cc[1] ?? '').toUpperCase()} ${cc[2] ?? ''}`;
+  return url;
+}
+
+const LINK_NAMES: Record<string, string> = { code: 'Code', project: 'Project page', data: 'Data', other: 'Link' };
+
+/** "github.com/org/repo" from a URL, for link text. */
+function shortUrl(url: string): string {
+  return url.replace(/^[a-z]+:\/\/(www\.)?/i, '').replace(/\/$/, '');
+}
+
+/** The statement shown with the summary: who made it, how and from what. */
+function digestLabel(paper: Paper): string {
+  return (
+    `Computed locally by Paperboy's built-in extractive summariser (key sentences of the abstract), not written by a person or an LLM. ` +
+    `Method: ${SUMMARISER.name} v${SUMMARISER.version}, from the abstract of v${paper.version} as stored on ${paper.modifiedAt.slice(0, 10)}.`
+  );
+}
+
+function digestOf(paper: Paper): PaperDigest {
+  return {
+    sentences: paper.abstract.trim() === '' ? [] : summarise(paper.abstract),
+    keyphrases: keyphrases(paper.title, paper.abstract),
+    label: digestLabel(paper),
+  };
+}
+
+/** Absolute http(s) URLs only: links come from imported text and must never become `javascript:`. */
+function safeHref(url: string): string | null {
+  return /^https?:\/\//i.test(url) ? url : null;
+}
+
+function authorsBlock(paper: Paper): SafeHtml {
+  if (paper.authors.length === 0) return html`<p class="authors muted">Authors unknown</p>`;
+  return html`<ul class="author-list" aria-label="Authors">${paper.authors.map(
+    (a) =>
+      html`<li><a href="/search?q=${encodeURIComponent(`author:"${a.name}"`)}">${a.name}</a>${
+        a.affiliations.length > 0 ? html` <span class="muted small">(${a.affiliations.join('; ')})</span>` : ''
+      }</li>`,
+  )}</ul>`;
+}
+
+function factsPanel(paper: Paper, arxiv: boolean): SafeHtml {
+  const primary = paper.primaryCategory === null ? undefined : findCategory(paper.primaryCategory);
+  const fact = (label: string, value: SafeHtml | string | null | undefined): SafeHtml | string =>
+    value === null || value === undefined || value === '' ? '' : html`<dt>${label}</dt><dd>${value}</dd>\n`;
+  return html`<section class="panel" aria-labelledby="facts-h"><h2 id="facts-h">Details</h2>
+<dl class="facts">
+${fact(arxiv ? 'arXiv id' : 'Id', `${paper.arxivId}${arxiv ? `v${paper.version}` : ''}`)}
+${fact('First version', day(paper.publishedAt))}
+${paper.updatedAt !== null && paper.updatedAt !== paper.publishedAt ? fact('Latest update', html`v${paper.version}, ${day(paper.updatedAt)}`) : ''}
+${fact('Announced', paper.announcedOn === null ? null : html`${day(paper.announcedOn)}${paper.announcedEstimated ? ' (estimated)' : ''}`)}
+${fact('Primary category', paper.primaryCategory === null ? null : html`<a href="/c/${paper.primaryCategory}">${primary ? `${primary.name} (${paper.primaryCategory})` : paper.primaryCategory}</a>`)}
+${fact('DOI', paper.doi === null ? null : html`<a href="https://doi.org/${paper.doi.split('/').map(encodeURIComponent).join('/')}" rel="noopener">${paper.doi}</a>`)}
+${fact('Journal ref', paper.journalRef)}
+${fact('Comments', paper.comments === null ? null : html`<span class="tex">${paper.comments}</span>`)}
+${fact('Report no.', paper.reportNo)}
+${fact('MSC class', paper.mscClass)}
+${fact('ACM class', paper.acmClass)}
+${fact('Licence', paper.license === null ? null : safeHref(paper.license) ? html`<a href="${paper.license}" rel="license noopener">${licenceName(paper.license)}</a>` : paper.license)}
+${fact('arXiv submitter', paper.submitter)}
+</dl></section>`;
+}
+
+function versionsPanel(paper: Paper, arxiv: boolean): SafeHtml | string {
+  if (paper.versions.length === 0) return '';
+  return html`<section class="panel" aria-labelledby="versions-h"><h2 id="versions-h">Versions</h2>
+<ol class="versions">${paper.versions.map(
+    (v) =>
+      html`<li>${arxiv ? html`<a href="${arxivAbsUrl(paper.arxivId)}v${v.version}" rel="noopener">v${v.version}</a>` : `v${v.version}`} ${day(v.submittedAt)}${v.size ? html` <span class="muted small">(${v.size})</span>` : ''}</li>`,
+  )}</ol></section>`;
+}
+
+function linksPanel(paper: Paper, arxiv: boolean): SafeHtml {
+  const extra = paper.links.flatMap((l) => {
+    const href = safeHref(l.url);
+    return href === null ? [] : [html`<li>${LINK_NAMES[l.kind] ?? 'Link'}: <a href="${href}" rel="nofollow noopener">${shortUrl(href)}</a></li>`];
+  });
+  return html`<section class="panel" aria-labelledby="links-h"><h2 id="links-h">Links</h2>
+<ul class="link-list">
+${arxiv ? html`<li><a href="${arxivAbsUrl(paper.arxivId)}" rel="noopener">arXiv abstract page</a></li>
+<li><a href="https://arxiv.org/pdf/${paper.arxivId}" rel="noopener">PDF</a></li>` : ''}
+${extra}
+${extra.length === 0 ? html`<li class="muted small">No code or project links found in the abstract or comments.</li>` : ''}
+</ul></section>`;
+}
+
+function summaryPanel(digest: PaperDigest): SafeHtml | string {
+  if (digest.sentences.length === 0 && digest.keyphrases.length === 0) return '';
+  return html`<section class="panel digest" aria-labelledby="summary-h"><h2 id="summary-h">Summary and keyphrases</h2>
+<p class="small muted">${digest.label}</p>
+${digest.sentences.length > 0 ? html`<ul class="summary">${digest.sentences.map((s) => html`<li class="tex">${s}</li>`)}</ul>` : ''}
+${
+  digest.keyphrases.length > 0
+    ? html`<p class="keyphrases"><span class="label">Keyphrases</span> ${digest.keyphrases.map(
+        (k) => html`<a class="chip" href="/search?q=${encodeURIComponent(`"${k}"`)}">${k}</a> `,
+      )}</p>`
+    : ''
+}
+</section>`;
+}
+
+function citePanel(paper: Paper, path: string): SafeHtml {
+  return html`<section aria-labelledby="cite-h"><h2 id="cite-h">Cite</h2>
+<p class="cite-links"><a class="button secondary" href="${path}.bib" download>BibTeX (.bib)</a>
+<a class="button secondary" href="${path}.ris" download>RIS (.ris)</a>
+<a class="button secondary" href="${path}.md">Markdown (.md)</a></p>
+<pre aria-label="BibTeX entry"><code>${toBibtex(paper)}</code></pre>
+</section>`;
+}
+
+/** The paper page body. */
+export function renderPaper(paper: Paper, featured: FeaturedInfo | null, digest: PaperDigest): SafeHtml {
+  const arxiv = isArxivPaperId(paper.arxivId);
+  const path = paperPath(paper.arxivId);
+  const paragraphs = paper.abstract.split(/\n\s*\n/).filter((p) => p.trim() !== '');
+  return html`<article class="paper" aria-labelledby="paper-title">
+<header class="paper-head">
+<p class="label">${arxiv ? `arXiv:${paper.arxivId}` : paper.arxivId}${paper.primaryCategory ? ` · ${paper.primaryCategory}` : ''}</p>
+<h1 id="paper-title" class="tex">${paper.title}</h1>
+${
+  paper.withdrawn
+    ? html`<div class="notice error" role="note"><p><strong>This paper has been withdrawn.</strong> Its authors withdrew it from arXiv; the record is kept so that links to it keep working.</p></div>`
+    : ''
+}
+${authorsBlock(paper)}
+<p class="meta">
+${paper.publishedAt ? html`<span>Submitted ${day(paper.publishedAt)}</span>` : ''}
+${featured ? html`<span>${featuredLabel(featured)} on <a href="/papers/date/${featured.on}">${day(featured.on)}</a></span>` : ''}
+<span><a href="#discussion">${paper.commentCount} ${paper.commentCount === 1 ? 'comment' : 'comments'}</a></span>
+</p>
+${paper.categories.length > 0 ? html`<p class="meta">${categoryChips(paper)}</p>` : ''}
+</header>
+<div class="paper-grid">
+<div class="paper-main">
+<section aria-labelledby="abstract-h"><h2 id="abstract-h">Abstract</h2>
+<div class="abstract-text tex">${paragraphs.length > 0 ? paragraphs.map((p) => html`<p>${p.trim()}</p>`) : html`<p class="muted">No abstract.</p>`}</div>
+</section>
+${summaryPanel(digest)}
+${citePanel(paper, path)}
+<section id="discussion" aria-labelledby="discussion-h"><h2 id="discussion-h">Discussion</h2>
+<p>${paper.commentCount === 0 ? 'No comments yet.' : `${paper.commentCount} ${paper.commentCount === 1 ? 'comment' : 'comments'}.`}</p>
+<p class="muted small">Comments arrive with accounts: once this instance has sign-up, you can discuss the paper here.</p>
+</section>
+</div>
+<aside class="paper-side" aria-label="About this paper">
+<section class="panel" aria-labelledby="votes-h"><h2 id="votes-h">Upvotes</h2>
+<p class="upvotes"><span class="count">${paper.upvotes}</span> ${paper.upvotes === 1 ? 'upvote' : 'upvotes'}</p>
+<p class="muted small">Upvoting needs an account, which this instance does not offer yet.</p>
+</section>
+${linksPanel(paper, arxiv)}
+${factsPanel(paper, arxiv)}
+${versionsPanel(paper, arxiv)}
+</aside>
+</div>
+</article>`;
+}
+
+/** The id a request names, which variant it asks for, and how arXiv would write it. */
+interface RequestedId {
+  /** As written in the URL, without the suffix. */
+  raw: string;
+  format: Format;
+  /** Canonical id without version, or null when `raw` is not an id. */
+  id: string | null;
+}
+
+function requestedId(rawWithSuffix: string): RequestedId {
+  const suffix = SUFFIX_RE.exec(rawWithSuffix);
+  const raw = suffix ? rawWithSuffix.slice(0, -suffix[0].length) : rawWithSuffix;
+  const format: Format = suffix ? (suffix[1] as Format) : 'html';
+  return { raw, format, id: parseArxivId(raw)?.id ?? null };
+}
+
+/** When the page last changed: the stored record, or its featuring if later. */
+function lastModified(paper: Paper, featured: FeaturedInfo | null): Date {
+  const times = [Date.parse(paper.modifiedAt), featured ? Date.parse(featured.at) : Number.NaN].filter((t) => !Number.isNaN(t));
+  // HTTP dates have whole seconds; round down so the comparison below is exact.
+  return new Date(Math.floor(Math.max(0, ...times) / 1000) * 1000);
+}
+
+/** True when the client's copy is current (RFC 9110: If-None-Match, when sent, decides instead; @fastify/etag handles it). */
+function notModified(req: FastifyRequest, modified: Date): boolean {
+  if (req.headers['if-none-match'] !== undefined) return false;
+  const since = req.headers['if-modified-since'];
+  if (since === undefined) return false;
+  const t = Date.parse(since);
+  return !Number.isNaN(t) && modified.getTime() <= t;
+}
+
+function notFoundPage(ctx: AppContext, csrf: CsrfProtection, req: FastifyRequest, reply: FastifyReply, id: string): FastifyReply {
+  if (!isArxivPaperId(id)) return sendError(req, reply, 404, `There is no paper ${id} in this Paperboy instance.`);
+  const body = html`<h1>arXiv:${id} is not here yet</h1>
+<div class="notice" role="status"><p>This Paperboy instance has no paper <strong>${id}</strong>. It may be new, or outside the categories this instance harvests.</p></div>
+<form class="fetch-form" method="post" action="${paperPath(id)}/fetch">
+${csrf.field(req, reply)}
+<button type="submit">Fetch arXiv:${id} from arXiv</button>
+</form>
+<p class="small muted">Paperboy looks the id up with arXiv's API (${ctx.config.arxiv.apiUrl.replace(/\/api\/query$/, '')}), stores the paper like any import, and shows its page.
+Or read it directly on <a href="${arxivAbsUrl(id)}" rel="noopener">arxiv.org</a>.</p>`;
+  // The page carries this browser's CSRF token: no shared cache may keep it.
+  return reply
+    .code(404)
+    .header('cache-control', 'private, no-store')
+    .type('text/html; charset=utf-8')
+    .send(layout({ title: `arXiv:${id} not found · Paperboy` }, body).value);
+}
+
+function malformed(req: FastifyRequest, reply: FastifyReply, raw: string): FastifyReply {
+  const shown = raw.length > 80 ? `${raw.slice(0, 80)}…` : raw;
+  return sendError(req, reply, 404, `"${shown}" is not an arXiv id: ${ID_EXAMPLES}.`);
+}
+
+async function showPaper(ctx: AppContext, csrf: CsrfProtection, req: FastifyRequest, reply: FastifyReply, rawWithSuffix: string): Promise<FastifyReply> {
+  const { raw, format, id } = requestedId(rawWithSuffix);
+  if (id === null) return malformed(req, reply, raw);
+  const suffix = format === 'html' ? '' : `.${format}`;
+  // One URL per paper: versions, `arXiv:` prefixes and subject classes redirect.
+  if (raw !== id) return reply.redirect(`${paperPath(id)}${suffix}`, 301);
+
+  const found = await findPaperByArxivId(ctx.database, id);
+  if (found === undefined) return notFoundPage(ctx, csrf, req, reply, id);
+  const entry = entriesByIds(ctx.database, [found.id])[0];
+  const paper = entry?.paper ?? found;
+  const featured = entry?.featured ?? null;
+
+  const modified = lastModified(paper, featured);
+  const path = paperPath(id);
+  reply
+    .header('last-modified', modified.toUTCString())
+    // Revalidate every time: cheap with a 304, and votes or featuring show at once.
+    .header('cache-control', 'no-cache')
+    .header('link', `<${path}.md>; rel="alternate"; type="text/markdown"`);
+  if (notModified(req, modified)) return reply.code(304).send();
+
+  const filename = id.replace(/\//g, '_');
+  const digest = digestOf(paper);
+  const pageUrl = `${ctx.config.baseUrl}${path}`;
+  switch (format) {
+    case 'md':
+      return reply.type(CONTENT_TYPES.md).send(paperMarkdown(paper, digest, pageUrl));
+    case 'bib':
+      return reply.type(CONTENT_TYPES.bib).header('content-disposition', `inline; filename="${filename}.bib"`).send(toBibtex(paper));
+    case 'ris':
+      return reply.type(CONTENT_TYPES.ris).header('content-disposition', `inline; filename="${filename}.ris"`).send(toRis(paper));
+    case 'html': {
+      const markdown: AlternateFeed = { title: 'This paper as Markdown', href: `${path}.md`, type: 'text/markdown' };
+      const page = layout(
+        {
+          title: `${paper.titleText} · Paperboy`,
+          description: lead(paper.abstractText, 200),
+          canonical: pageUrl,
+          alternates: [markdown],
+          math: true,
+        },
+        renderPaper(paper, featured, digest),
+      );
+      return reply.type('text/html; charset=utf-8').send(page.value);
+    }
+  }
+}
+
+/** Why a fetch failed, as the user should read it, with the status to answer. */
+function fetchFailure(err: unknown, id: string): { status: number; message: string } | null {
+  if (err instanceof ArxivUnreachableError) {
+    return { status: 503, message: `arXiv cannot be reached from this server right now (${err.message}). arXiv:${id} was not fetched; try again later.` };
+  }
+  if (err instanceof ArxivHttpError) {
+    return { status: 503, message: `arXiv is not answering properly right now (${err.status === null ? 'no response' : `HTTP ${err.status}`}). arXiv:${id} was not fetched; try again in a few minutes.` };
+  }
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+    return { status: 503, message: `arXiv did not answer within ${FETCH_TIMEOUT_MS / 1000} seconds. arXiv:${id} was not fetched; try again later.` };
+  }
+  if (err instanceof ArxivApiError) return { status: 502, message: `arXiv refused the lookup of ${id}: ${err.message}` };
+  return null;
+}
+
+/** POST handler: look the id up on arXiv, store it like an import, redirect to its page. */
+async function fetchPaper(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, raw: string): Promise<FastifyReply> {
+  const id = parseArxivId(raw)?.id ?? null;
+  if (id === null || !isArxivPaperId(id)) return malformed(req, reply, raw);
+  // Already here (fetched meanwhile, or a double submit): nothing to ask arXiv.
+  if ((await findPaperByArxivId(ctx.database, id)) !== undefined) return reply.redirect(paperPath(id), 303);
+
+  const api = new ArxivApiClient(sharedArxivHttp(ctx.config, ctx.log), ctx.config.arxiv.apiUrl);
+  let items: ParseItem[];
+  try {
+    const result = await api.lookup([id], { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    items = result.items.filter((i) => i.kind === 'paper' && parseArxivId(baseId(i.paper.id))?.id === id);
+  } catch (err) {
+    const failure = fetchFailure(err, id);
+    if (failure === null) throw err;
+    req.log.warn({ err, arxivId: id }, 'fetching a paper from arXiv failed');
+    if (failure.status === 503) reply.header('retry-after', '60');
+    return sendError(req, reply, failure.status, failure.message);
+  }
+  if (items.length === 0) return sendError(req, reply, 404, `arXiv has no paper with the id ${id}.`);
+
+  // The same store as harvests and imports: validation, merge, categories and the search index.
+  const outcomes = await withSqliteTransaction(ctx.database, (sqlite) => {
+    const store = new PaperStore(sqlite);
+    return items.map((item): ApplyOutcome => store.apply(item));
+  });
+  if ((await findPaperByArxivId(ctx.database, id)) === undefined) {
+    const reason = outcomes.map((o) => (o.status === 'skipped' ? o.reason : o.status)).join('; ');
+    req.log.warn({ arxivId: id, reason }, "arXiv's record could not be stored");
+    return sendError(req, reply, 502, `arXiv's record for ${id} could not be stored: ${reason}`);
+  }
+  req.log.info({ arxivId: id, outcomes: outcomes.map((o) => o.status) }, 'fetched paper from arXiv');
+  return reply.redirect(paperPath(id), 303);
+}
+
+/** GET on a fetch URL: fetching writes to the database, so it is a POST only. */
+function fetchNeedsPost(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.header('allow', 'POST');
+  return sendError(req, reply, 405, 'Fetching a paper from arXiv is done with the button on the paper\'s "not found" page (a POST request).');
+}
+
+/** Registers the paper page routes and the fetch-from-arXiv action. */
 export function paperRoutes(ctx: AppContext): FastifyPluginAsync {
-  void ctx;
-  return async () => {};
+  return async (app) => {
+    const csrf = csrfProtection(ctx.config);
+    app.get<{ Params: { id: string } }>('/papers/:id', (req, reply) => showPaper(ctx, csrf, req, reply, req.params.id));
+    app.get<{ Params: { archive: string; num: string } }>('/papers/:archive/:num', (req, reply) =>
+      showPaper(ctx, csrf, req, reply, `${req.params.archive}/${req.params.num}`),
+    );
+
+    const fetchOptions = { config: { rateLimit: FETCH_RATE_LIMIT }, preHandler: csrf.requireCsrf };
+    app.post<{ Params: { id: string } }>('/papers/:id/fetch', fetchOptions, (req, reply) => fetchPaper(ctx, req, reply, req.params.id));
+    app.post<{ Params: { archive: string; num: string } }>('/papers/:archive/:num/fetch', fetchOptions, (req, reply) =>
+      fetchPaper(ctx, req, reply, `${req.params.archive}/${req.params.num}`),
+    );
+    app.get('/papers/:id/fetch', fetchNeedsPost);
+    app.get('/papers/:archive/:num/fetch', fetchNeedsPost);
+  };
 }
