@@ -25,6 +25,7 @@ import { categoryChips, featuredLabel, lead, paperPath } from './card.js';
 import { csrfProtection, type CsrfProtection } from './csrf.js';
 import { sendError } from './errors.js';
 import { html, type SafeHtml } from './html.js';
+import { RATE_LIMITS } from './rate-limits.js';
 import { layout, type AlternateFeed } from './layout.js';
 
 type Format = 'html' | 'md' | 'bib' | 'ris';
@@ -36,7 +37,6 @@ const CONTENT_TYPES: Record<Exclude<Format, 'html'>, string> = {
 };
 const SUFFIX_RE = /\.(md|bib|ris)$/;
 /** Fetches from arXiv per client: each costs a slot in the instance's one-request-per-3-s arXiv queue. */
-const FETCH_RATE_LIMIT = { max: 10, timeWindow: '1 minute' };
 // Longer than arXiv's usual answer, shorter than a person waits for a page.
 const FETCH_TIMEOUT_MS = 30_000;
 const ID_EXAMPLES = 'arXiv ids look like 2106.09685 or hep-th/9901001';
@@ -384,7 +384,7 @@ export function paperRoutes(ctx: AppContext): FastifyPluginAsync {
       showPaper(ctx, csrf, req, reply, `${req.params.archive}/${req.params.num}`),
     );
 
-    const fetchOptions = { config: { rateLimit: FETCH_RATE_LIMIT }, preHandler: csrf.requireCsrf };
+    const fetchOptions = { config: { rateLimit: RATE_LIMITS.arxivFetch }, preHandler: csrf.requireCsrf };
     app.post<{ Params: { id: string } }>('/papers/:id/fetch', fetchOptions, (req, reply) => fetchPaper(ctx, req, reply, req.params.id));
     app.post<{ Params: { archive: string; num: string } }>('/papers/:archive/:num/fetch', fetchOptions, (req, reply) =>
       fetchPaper(ctx, req, reply, `${req.params.archive}/${req.params.num}`),

@@ -16,6 +16,7 @@ import { searchKeyword } from '../search/keyword.js';
 import { paperPath } from './card.js';
 import { sendError } from './errors.js';
 import { html, type SafeHtml } from './html.js';
+import { RATE_LIMITS } from './rate-limits.js';
 import { layout, type AlternateFeed } from './layout.js';
 
 export type FeedFormat = 'rss' | 'atom';
@@ -30,12 +31,6 @@ export const DAILY_FEED = { days: 7, maxItems: 100 } as const;
 export const TRENDING_FEED_ITEMS = 50;
 export const CATEGORY_FEED_ITEMS = 100;
 export const SEARCH_FEED_ITEMS = 50;
-/**
- * Search feeds run a full-text query per fetch and readers poll them, so they
- * are rate limited per client IP (docs/rate-limits.md); the other feeds are
- * cheap indexed reads and are cached for five minutes.
- */
-export const SEARCH_FEED_RATE_LIMIT = { max: 30, timeWindow: '1 minute' } as const;
 const CACHE_CONTROL = 'public, max-age=300';
 // Feeds without items have no newest item to date them by; a fixed instant
 // keeps the document (and so its ETag) the same between requests.
@@ -327,7 +322,7 @@ export function syndicationRoutes(ctx: AppContext): FastifyPluginAsync {
     for (const format of ['rss', 'atom'] as const) {
       app.get(`/feeds/daily.${format}`, dailyFeed(ctx, format));
       app.get(`/feeds/trending.${format}`, trendingFeed(ctx, format));
-      app.get(`/feeds/search.${format}`, { config: { rateLimit: SEARCH_FEED_RATE_LIMIT } }, searchFeed(ctx, format));
+      app.get(`/feeds/search.${format}`, { config: { rateLimit: RATE_LIMITS.searchFeed } }, searchFeed(ctx, format));
     }
     app.get<{ Params: { file: string } }>('/feeds/c/:file', categoryFeed(ctx));
     app.get('/feeds', (_req, reply) =>
