@@ -23,7 +23,7 @@ const ONCE = 'must be given once';
  * A whole number in a query string. Parsed strictly (`10`, not `1e1`, ` 10` or
  * ``), so a typo is a 400 instead of silently meaning something else.
  */
-function intParam(min: number, max: number, fallback?: number) {
+function intParam(min: number, max: number, fallback: number) {
   const inner = z
     .number({ error: 'must be a whole number' })
     .int('must be a whole number')
@@ -31,7 +31,7 @@ function intParam(min: number, max: number, fallback?: number) {
     .max(max, `must be at most ${max}`);
   return z.preprocess(
     (v) => (typeof v === 'string' && /^-?\d{1,16}$/.test(v) ? Number(v) : v),
-    fallback === undefined ? inner.optional() : inner.default(fallback),
+    inner.default(fallback),
   );
 }
 
@@ -300,7 +300,10 @@ export const PaperSearchResult = z
 export type PaperSearchResult = z.infer<typeof PaperSearchResult>;
 
 /** An item of `GET /api/daily_papers`. */
-export const DailyPaper = PaperSearchResult.extend({ submittedBy: User }).describe('A featured paper of the feed.');
+export const DailyPaper = PaperSearchResult.extend({
+  publishedAt: isoDateTime.describe('When the paper entered the daily feed (huggingface_hub reads it as `submitted_at`).'),
+  submittedBy: User,
+}).describe('A featured paper of the feed.');
 export type DailyPaper = z.infer<typeof DailyPaper>;
 
 /** Response schemas by the name the OpenAPI document gives them. */
