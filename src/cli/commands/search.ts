@@ -57,7 +57,7 @@ export function searchCommand(): Command {
         const result = await searchKeyword(ctx.database, query, { limit: opts.limit });
         if (opts.json === true) {
           const hits = result.hits.map((h) => ({ ...h, snippet: h.snippet.value }));
-          process.stdout.write(JSON.stringify({ total: result.total, problem: result.problem, hits }, null, 2) + '\n');
+          process.stdout.write(JSON.stringify({ total: result.total, totalIsLowerBound: result.totalIsLowerBound, problem: result.problem, hits }, null, 2) + '\n');
           return;
         }
         if (result.problem !== undefined) {
@@ -69,7 +69,7 @@ export function searchCommand(): Command {
           return;
         }
         const tty = process.stdout.isTTY === true;
-        const lines = [`${result.total ?? result.hits.length} results`];
+        const lines = [`${result.totalIsLowerBound ? 'more than ' : ''}${result.total ?? result.hits.length} results`];
         result.hits.forEach((h, i) => {
           lines.push(`${String(i + 1).padStart(3)}. ${h.arxivId}  ${h.title}`);
           if (h.authorsText !== '') lines.push(`     ${h.authorsText}`);
