@@ -14,10 +14,11 @@ import { machineInfo } from './measure.js';
 import { renderReport } from './report.js';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './scenario.js';
 import { importScenario } from './scenarios/import.js';
+import { pagesScenario } from './scenarios/pages.js';
 import { searchScenario } from './scenarios/search.js';
 
 /** Every scenario, in the order `npm run bench` runs them. */
-export const SCENARIOS: readonly Scenario[] = [importScenario, searchScenario];
+export const SCENARIOS: readonly Scenario[] = [importScenario, searchScenario, pagesScenario];
 
 const DEFAULT_PAPERS = 1_000_000;
 const DEFAULT_SEED = 1;

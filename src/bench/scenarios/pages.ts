@@ -1,0 +1,685 @@
+/**
+ * Page throughput: the daily feed (`/` and `/papers/date/<busiest recent day>`)
+ * and paper pages (`/papers/<arxiv id>`, a different id on every request),
+ * each loaded by autocannon with 50 connections.
+ *
+ * The database is the search scenario's cached one (bench-out/db/search-n<N>-s<seed>/),
+ * built with `paperboy import` when missing. Setup opens it through
+ * `createContext` (which applies pending migrations), runs the category rule
+ * that features each day's new announcements, makes sure the benchmarked day
+ * has at least a full page of papers, and samples the paper ids. The server
+ * then runs as a child process, the real `paperboy serve --roles web`, so the
+ * load generator (this process) and the server each have a core of their own
+ * on a 2-core machine and the server's CPU time is measured on its own.
+ *
+ * Knobs (environment): BENCH_PAGES_DURATION (measured seconds per route,
+ * default 15), BENCH_PAGES_WARMUP (warm-up seconds, default 3),
+ * BENCH_PAGES_ROUTES (comma list of front,day,paper; default all),
+ * BENCH_PAGES_CPU_PROF=1 (run the server under `node --cpu-prof`; profiles go
+ * to bench-out/profiles/), BENCH_PAGES_LOG_LEVEL (server LOG_LEVEL, default warn).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { loadConfig } from '../../config.js';
+import { createContext } from '../../context.js';
+import type { Sqlite } from '../../db/connection.js';
+import { applyCategoryRule, featurePaper } from '../../feeds/featuring.js';
+import { latestFeaturedDay } from '../../feeds/feed.js';
+import { ensureCorpus } from '../corpus.js';
+import { GENERATOR_VERSION } from '../generate.js';
+import { formatBytes, formatCount, formatDuration, runMeasured, sampleMemory } from '../measure.js';
+import { Rng, hash32 } from '../prng.js';
+import type { ReportTable, Scenario, ScenarioOptions, ScenarioResult, TargetCheck } from '../scenario.js';
+import { parseSummary } from './import.js';
+import { searchDbDir } from './search.js';
+
+/** SPEC section 9: page throughput at 50 connections on a 2-core machine. */
+const CONNECTIONS = 50;
+const TARGETS = {
+  feed: { rps: 2000, p99: 50 },
+  paper: { rps: 1500, p99: 50 },
+} as const;
+const TARGET_PAPERS = 1_000_000;
+
+/** Cards on one feed page (feed-pages.ts PAGE_SIZE). */
+const FULL_PAGE = 50;
+/** A benchmark day with fewer papers than a full page is topped up to this many (curator featuring). */
+const TOP_UP_TO = 200;
+/** "Recent": the busiest day is picked among the featured days this close to the newest one. */
+const RECENT_DAYS = 14;
+/** Paper ids requested in rotation, sampled uniformly over the whole database. */
+const PAPER_SAMPLE = 20_000;
+/** Load-generator CPU (in cores) from which its own speed may cap the measured rate. */
+const LOADGEN_SATURATED = 0.9;
+/** Who the top-up featuring is credited to. */
+const BENCH_CURATOR = 'bench';
+
+const MARKER = 'bench-complete.json';
+const PROGRESS_LINE = /^progress\s+(\d+)\s+records\b/;
+
+type RouteKey = 'front' | 'day' | 'paper';
+const ROUTE_KEYS: readonly RouteKey[] = ['front', 'day', 'paper'];
+
+interface Settings {
+  durationS: number;
+  warmupS: number;
+  routes: RouteKey[];
+  cpuProf: boolean;
+  logLevel: string;
+}
+
+function envNumber(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${name} must be a number in ${min}..${max}, got "${raw}"`);
+  return n;
+}
+
+function readSettings(): Settings {
+  const rawRoutes = process.env.BENCH_PAGES_ROUTES;
+  const routes =
+    rawRoutes === undefined || rawRoutes === ''
+      ? [...ROUTE_KEYS]
+      : rawRoutes.split(',').map((r) => r.trim()).filter(Boolean);
+  for (const r of routes) {
+    if (!ROUTE_KEYS.includes(r as RouteKey)) throw new Error(`BENCH_PAGES_ROUTES: unknown route "${r}" (use ${ROUTE_KEYS.join(',')})`);
+  }
+  return {
+    durationS: envNumber('BENCH_PAGES_DURATION', 15, 1, 600),
+    warmupS: envNumber('BENCH_PAGES_WARMUP', 3, 0, 120),
+    routes: routes as RouteKey[],
+    cpuProf: process.env.BENCH_PAGES_CPU_PROF === '1',
+    logLevel: process.env.BENCH_PAGES_LOG_LEVEL || 'warn',
+  };
+}
+
+// --- The database -----------------------------------------------------------
+
+/** The marker the search scenario writes after a finished import (same format, shared cache). */
+interface BuildMarker {
+  generatorVersion: number;
+  papers: number;
+  seed: number;
+  corpus: string;
+  corpusBytes: number;
+  imported: number;
+  importMs: number;
+  finishedAt: string;
+}
+
+async function readMarker(dir: string, papers: number, seed: number): Promise<BuildMarker | null> {
+  const path = join(dir, MARKER);
+  if (!existsSync(path) || !existsSync(join(dir, 'paperboy.db'))) return null;
+  try {
+    const m = JSON.parse(await readFile(path, 'utf8')) as BuildMarker;
+    return m.generatorVersion === GENERATOR_VERSION && m.papers === papers && m.seed === seed ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Reuses the search scenario's database, or builds it the same way (`paperboy import`). */
+async function ensureDatabase(opts: ScenarioOptions): Promise<{ dir: string; marker: BuildMarker; built: boolean } | { dir: string; error: string }> {
+  const dir = searchDbDir(opts.outDir, opts.papers, opts.seed);
+  const existing = await readMarker(dir, opts.papers, opts.seed);
+  if (existing) {
+    opts.log(`reusing database ${dir} (imported ${existing.finishedAt})`);
+    return { dir, marker: existing, built: false };
+  }
+  const corpus = await ensureCorpus(opts.outDir, opts.papers, opts.seed, opts.log);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  opts.log(`building database: paperboy import ${corpus.path} (data dir ${dir})`);
+  let lastLog = 0;
+  const child = await runMeasured(process.execPath, ['bin/paperboy.js', 'import', corpus.path], {
+    cwd: opts.root,
+    env: { ...process.env, PAPERBOY_DATA_DIR: dir, LOG_LEVEL: 'warn', PAPERBOY_PROGRESS: 'plain' },
+    onStderrLine: ({ t, line }) => {
+      const m = PROGRESS_LINE.exec(line);
+      if (m && t - lastLog >= 10_000) {
+        lastLog = t;
+        opts.log(`  import: ${formatCount(Number(m[1]))} records after ${formatDuration(t)}`);
+      }
+    },
+  });
+  const counts = parseSummary(child.stdout);
+  if (child.exitCode !== 0 || counts === null) {
+    const tail = child.stderrLines.filter((l) => !PROGRESS_LINE.test(l.line)).slice(-10).map((l) => l.line);
+    return { dir, error: `import failed (exit ${child.exitCode ?? child.signal}): ${tail.join(' / ')}` };
+  }
+  const marker: BuildMarker = {
+    generatorVersion: GENERATOR_VERSION,
+    papers: opts.papers,
+    seed: opts.seed,
+    corpus: corpus.path,
+    corpusBytes: corpus.bytes,
+    imported: counts.imported,
+    importMs: child.wallMs,
+    finishedAt: new Date().toISOString(),
+  };
+  await writeFile(join(dir, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
+  opts.log(`imported ${formatCount(counts.imported)} papers in ${formatDuration(child.wallMs)}`);
+  return { dir, marker, built: true };
+}
+
+/** What setup found and did, for the report. */
+interface Fixture {
+  categories: string[];
+  migrations: string[];
+  featuredByRule: number;
+  featuredTotal: number;
+  /** The newest featured day (what `/` shows) and its visible papers. */
+  latest: { day: string; papers: number };
+  /** The busiest featured day among the recent ones. */
+  busiest: { day: string; papers: number };
+  /** Papers featured by hand onto the latest day because it had less than a full page. */
+  toppedUp: number;
+  paperIds: string[];
+  setupMs: number;
+}
+
+function dayCount(sqlite: Sqlite, day: string): number {
+  return sqlite.prepare('SELECT count(*) FROM featured WHERE hidden_at IS NULL AND featured_on = ?').pluck().get(day) as number;
+}
+
+/**
+ * Opens the database the way the server does, features announcements, makes
+ * sure the benchmarked day holds at least a full page, and samples paper ids.
+ */
+async function prepareFixture(opts: ScenarioOptions, dir: string, categories: string): Promise<Fixture> {
+  const t0 = performance.now();
+  const config = loadConfig({ PAPERBOY_DATA_DIR: dir, LOG_LEVEL: 'warn', ARXIV_CATEGORIES: categories });
+  const ctx = createContext(config);
+  const migrations: string[] = [];
+  try {
+    const applied = ctx.database.sqlite
+      .prepare("SELECT version || ' ' || name FROM schema_migrations ORDER BY version")
+      .pluck()
+      .all() as string[];
+    migrations.push(...applied);
+    opts.log(`applying the category rule (${config.arxivCategories.join(', ')})`);
+    const { featured } = applyCategoryRule(ctx.database.sqlite, config.arxivCategories);
+    const sqlite = ctx.database.sqlite;
+    const latestDay = latestFeaturedDay(ctx.database);
+    if (latestDay === null) throw new Error('no featured papers after the category rule: does the corpus have announced_on?');
+
+    // A day with less than a full page does not exercise the feed page: give it
+    // papers the way a curator would (featurePaper), announced on or before it.
+    let toppedUp = 0;
+    const before = dayCount(sqlite, latestDay);
+    if (before < FULL_PAGE) {
+      const candidates = sqlite
+        .prepare(
+          `SELECT p.arxiv_id FROM papers p LEFT JOIN featured f ON f.paper_id = p.id
+           WHERE f.paper_id IS NULL AND p.withdrawn = 0 AND p.announced_on <= ?
+           ORDER BY p.announced_on DESC, p.id DESC LIMIT ?`,
+        )
+        .pluck()
+        .all(latestDay, TOP_UP_TO - before) as string[];
+      for (const arxivId of candidates) {
+        featurePaper(sqlite, { arxivId, on: latestDay, source: 'curator', by: BENCH_CURATOR });
+        toppedUp++;
+      }
+      opts.log(`${latestDay} had ${before} featured papers: featured ${toppedUp} more on it as curator "${BENCH_CURATOR}"`);
+    }
+    const latest = { day: latestDay, papers: dayCount(sqlite, latestDay) };
+    const busiestRow = sqlite
+      .prepare(
+        `SELECT featured_on AS day, count(*) AS papers FROM featured
+         WHERE hidden_at IS NULL AND featured_on > date(?, ?) AND featured_on <= ?
+         GROUP BY featured_on ORDER BY papers DESC, featured_on DESC LIMIT 1`,
+      )
+      .get(latestDay, `-${RECENT_DAYS} days`, latestDay) as { day: string; papers: number };
+    const featuredTotal = sqlite.prepare('SELECT count(*) FROM featured WHERE hidden_at IS NULL').pluck().get() as number;
+
+    // Paper ids uniformly over the whole database, so requests spread over the
+    // file like real traffic to old and new papers does, not one cached row.
+    const maxId = sqlite.prepare('SELECT coalesce(max(id), 0) FROM papers').pluck().get() as number;
+    const byId = sqlite.prepare('SELECT arxiv_id FROM papers WHERE id = ?').pluck();
+    const rng = new Rng(hash32(opts.seed, 0x9a9e));
+    const paperIds: string[] = [];
+    const want = Math.min(PAPER_SAMPLE, opts.papers);
+    for (let tries = 0; paperIds.length < want && tries < want * 4; tries++) {
+      const id = byId.get(rng.range(1, maxId)) as string | undefined;
+      if (id !== undefined) paperIds.push(id);
+    }
+    // Leave the database small and checkpointed for the server.
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    return {
+      categories: config.arxivCategories,
+      migrations,
+      featuredByRule: featured,
+      featuredTotal,
+      latest,
+      busiest: busiestRow,
+      toppedUp,
+      paperIds,
+      setupMs: performance.now() - t0,
+    };
+  } finally {
+    await ctx.database.close();
+  }
+}
+
+// --- The server -------------------------------------------------------------
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** CPU seconds (user + system) a process has used, from /proc; null off Linux. */
+async function cpuSeconds(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at field 3; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // USER_HZ is 100 on every Linux the kernel ABI allows userspace to see.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+interface Server {
+  child: ChildProcess;
+  pid: number;
+  url: string;
+  stderrTail: string[];
+  stop(): Promise<{ code: number | null; signal: string | null }>;
+}
+
+async function startServer(opts: ScenarioOptions, dir: string, categories: string[], settings: Settings, profileDir: string | null): Promise<Server> {
+  const port = await freePort();
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, 'bin/paperboy.js', 'serve', '--roles', 'web', '--port', String(port)], {
+    cwd: opts.root,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      // A throwaway key: production mode requires one, nothing is signed in this run.
+      SECRET_KEY: randomBytes(32).toString('hex'),
+      PAPERBOY_DATA_DIR: dir,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      BASE_URL: `http://127.0.0.1:${port}`,
+      ARXIV_CATEGORIES: categories.join(','),
+      LOG_LEVEL: settings.logLevel,
+      HARVEST_ENABLED: 'false',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  if (child.pid === undefined) {
+    await new Promise((_, reject) => child.once('error', reject));
+    throw new Error('could not start the server');
+  }
+  const pid = child.pid;
+  const stderrTail: string[] = [];
+  let partial = '';
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+    const parts = (partial + s).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      stderrTail.push(line);
+      if (stderrTail.length > 50) stderrTail.shift();
+    }
+  });
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let exitedEarly = false;
+  void exited.then(() => (exitedEarly = true));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (exitedEarly) throw new Error(`the server exited during start-up: ${stderrTail.slice(-10).join(' / ')}`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('the server did not answer /healthz within 120 s');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    pid,
+    url,
+    stderrTail,
+    async stop() {
+      if (!exitedEarly) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+}
+
+// --- Load -------------------------------------------------------------------
+
+interface RouteSpec {
+  key: RouteKey;
+  label: string;
+  /** The path shown in the report (`/papers/<id>` for the rotating one). */
+  display: string;
+  /** Paths requested in rotation (one for a fixed route). */
+  paths: string[];
+  target: { rps: number; p99: number };
+  kind: 'feed' | 'paper';
+}
+
+/** One response fetched before the load, to check the page is what we think it is. */
+interface Probe {
+  status: number;
+  bytes: number;
+  cards: number;
+  etag: boolean;
+}
+
+async function probe(url: string): Promise<Probe> {
+  const res = await fetch(url);
+  const body = await res.text();
+  return {
+    status: res.status,
+    bytes: Buffer.byteLength(body),
+    cards: body.split('<article class="card"').length - 1,
+    etag: res.headers.has('etag'),
+  };
+}
+
+interface LoadResult {
+  requests: number;
+  durationS: number;
+  /** autocannon's mean of the per-second request counts. */
+  rps: number;
+  rpsStddev: number;
+  /** Requests over wall time (includes the tail of requests in flight at the end). */
+  rpsOverall: number;
+  latency: { p50: number; p90: number; p97_5: number; p99: number; max: number; mean: number };
+  non2xx: number;
+  status: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  bytesPerS: number;
+  /** Server CPU over the measured run, in cores (1.0 = one core busy all the time). */
+  serverCores: number | null;
+  /** Server CPU time per completed request, ms: unlike req/s, barely moved by other load on the machine. */
+  serverCpuMsPerRequest: number | null;
+  /** 1-minute load average after the run (the server and load generator account for about 2). */
+  loadAverage: number;
+  /** Load generator (this process) CPU over the measured run, in cores. */
+  loadgenCores: number;
+}
+
+function rotating(base: string, paths: readonly string[], offset: number): autocannon.Options {
+  if (paths.length === 1) return { url: `${base}${paths[0] as string}` };
+  let i = offset;
+  return {
+    url: base,
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (req) => {
+          req.path = paths[i++ % paths.length] as string;
+          return req;
+        },
+      },
+    ],
+  };
+}
+
+async function load(base: string, paths: readonly string[], seconds: number, offset: number, serverPid: number): Promise<LoadResult> {
+  const cpu0 = await cpuSeconds(serverPid);
+  const own0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await autocannon({ ...rotating(base, paths, offset), connections: CONNECTIONS, duration: seconds, timeout: 10 });
+  const wallS = (performance.now() - t0) / 1000;
+  const cpu1 = await cpuSeconds(serverPid);
+  const own = process.cpuUsage(own0);
+  const status: Record<string, number> = {};
+  for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) status[code] = s.count ?? 0;
+  return {
+    requests: r.requests.total,
+    durationS: r.duration,
+    rps: r.requests.average,
+    rpsStddev: r.requests.stddev,
+    rpsOverall: r.requests.total / r.duration,
+    latency: { p50: r.latency.p50, p90: r.latency.p90, p97_5: r.latency.p97_5, p99: r.latency.p99, max: r.latency.max, mean: r.latency.mean },
+    non2xx: r.non2xx,
+    status,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    bytesPerS: r.throughput.average,
+    serverCores: cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / wallS,
+    serverCpuMsPerRequest: cpu0 === null || cpu1 === null || r.requests.total === 0 ? null : ((cpu1 - cpu0) * 1000) / r.requests.total,
+    loadAverage: os.loadavg()[0] ?? 0,
+    loadgenCores: (own.user + own.system) / 1e6 / wallS,
+  };
+}
+
+interface RouteRun {
+  key: RouteKey;
+  label: string;
+  path: string;
+  distinctPaths: number;
+  probe: Probe;
+  result: LoadResult;
+}
+
+// --- Report -----------------------------------------------------------------
+
+const fmtMs = (ms: number): string => `${ms} ms`;
+const fmtRps = (n: number): string => `${formatCount(n)} req/s`;
+const fmtCores = (c: number | null): string => (c === null ? 'n/a' : `${Math.round(c * 100)}%`);
+
+function checksFor(run: RouteRun, spec: RouteSpec, papers: number): TargetCheck[] {
+  const r = run.result;
+  const scale = papers >= TARGET_PAPERS ? '' : `at ${formatCount(papers)} papers, target is for 1M: indicative only`;
+  const notImplemented = run.probe.status === 404 && r.non2xx === r.requests && spec.kind === 'paper';
+  const bad = r.non2xx + r.errors + r.timeouts;
+  let problem: string | null = null;
+  if (notImplemented) problem = 'every request got 404: the paper page is not implemented yet';
+  else if (bad > 0) problem = `${formatCount(r.non2xx)} non-2xx, ${formatCount(r.errors)} errors, ${formatCount(r.timeouts)} timeouts`;
+  const note = [problem, scale].filter(Boolean).join('; ');
+  const verdict = (ok: boolean): boolean | null => (notImplemented ? null : bad > 0 ? false : ok);
+  return [
+    {
+      metric: `${spec.label} throughput \`${spec.display}\``,
+      target: `≥ ${formatCount(spec.target.rps)} req/s at ${CONNECTIONS} connections`,
+      actual: fmtRps(r.rps),
+      pass: verdict(r.rps >= spec.target.rps),
+      ...(note ? { note } : {}),
+    },
+    {
+      metric: `${spec.label} p99 latency \`${spec.display}\``,
+      target: `≤ ${spec.target.p99} ms at ${CONNECTIONS} connections`,
+      actual: fmtMs(r.latency.p99),
+      pass: verdict(r.latency.p99 <= spec.target.p99),
+      ...(note ? { note } : {}),
+    },
+  ];
+}
+
+function routeTable(runs: RouteRun[]): ReportTable {
+  return {
+    title: `Routes at ${CONNECTIONS} connections`,
+    headers: [
+      'route', 'page', 'req/s (mean ± sd)', 'requests', 'p50', 'p97.5', 'p99', 'max', 'non-2xx', 'errors',
+      'server CPU', 'server CPU/request', 'one-core ceiling', 'load-gen CPU', 'load avg after', 'body',
+    ],
+    rows: runs.map(({ label, path, distinctPaths, probe: p, result: r }) => [
+      `${label} \`${path}\`${distinctPaths > 1 ? ` (${formatCount(distinctPaths)} ids in rotation)` : ''}`,
+      p.status === 200 ? (p.cards > 0 ? `${p.cards} cards` : '200') : `HTTP ${p.status}`,
+      `${formatCount(r.rps)} ± ${formatCount(r.rpsStddev)}`,
+      formatCount(r.requests),
+      fmtMs(r.latency.p50),
+      fmtMs(r.latency.p97_5),
+      fmtMs(r.latency.p99),
+      fmtMs(r.latency.max),
+      r.non2xx === 0 ? '0' : `${formatCount(r.non2xx)} (${Object.entries(r.status).filter(([c]) => !c.startsWith('2')).map(([c, n]) => `${c}: ${formatCount(n)}`).join(', ')})`,
+      `${r.errors} (${r.timeouts} timeouts)`,
+      fmtCores(r.serverCores),
+      r.serverCpuMsPerRequest === null ? 'n/a' : `${r.serverCpuMsPerRequest.toFixed(2)} ms`,
+      r.serverCpuMsPerRequest === null || r.serverCpuMsPerRequest === 0 ? 'n/a' : `≈ ${formatCount(1000 / r.serverCpuMsPerRequest)} req/s`,
+      fmtCores(r.loadgenCores),
+      r.loadAverage.toFixed(1),
+      formatBytes(p.bytes),
+    ]),
+  };
+}
+
+/** The `pages` scenario. */
+export const pagesScenario: Scenario = {
+  name: 'pages',
+  description: 'daily feed page and paper page throughput (req/s, p50/p97.5/p99) at 50 connections with autocannon',
+  async run(opts: ScenarioOptions): Promise<ScenarioResult> {
+    const settings = readSettings();
+    const title = `Page throughput: ${formatCount(opts.papers)} synthetic papers, ${CONNECTIONS} connections`;
+    const params: Record<string, string | number | boolean> = {
+      papers: opts.papers,
+      seed: opts.seed,
+      connections: CONNECTIONS,
+      durationS: settings.durationS,
+      warmupS: settings.warmupS,
+      serverLogLevel: settings.logLevel,
+      cpuProf: settings.cpuProf,
+    };
+    const built = await ensureDatabase(opts);
+    if ('error' in built) {
+      return { scenario: 'pages', title, params, checks: [], tables: [], notes: [built.error], raw: { dbDir: built.dir, error: built.error }, ok: false };
+    }
+    const categories = process.env.ARXIV_CATEGORIES || 'cs.AI,cs.CL,cs.CV,cs.LG,stat.ML';
+    const fixture = await prepareFixture(opts, built.dir, categories);
+    opts.log(
+      `setup in ${formatDuration(fixture.setupMs)}: latest day ${fixture.latest.day} (${fixture.latest.papers} papers), ` +
+        `busiest recent day ${fixture.busiest.day} (${fixture.busiest.papers} papers), ${formatCount(fixture.paperIds.length)} paper ids`,
+    );
+
+    const specs: RouteSpec[] = [
+      { key: 'front', label: 'daily feed (front page)', display: '/', paths: ['/'], target: TARGETS.feed, kind: 'feed' },
+      {
+        key: 'day',
+        label: 'daily feed (busiest recent day)',
+        display: `/papers/date/${fixture.busiest.day}`,
+        paths: [`/papers/date/${fixture.busiest.day}`],
+        target: TARGETS.feed,
+        kind: 'feed',
+      },
+      {
+        key: 'paper',
+        label: 'paper page',
+        display: '/papers/<arxiv id>',
+        paths: fixture.paperIds.map((id) => `/papers/${id}`),
+        target: TARGETS.paper,
+        kind: 'paper',
+      },
+    ];
+    const selected = specs.filter((s) => settings.routes.includes(s.key));
+
+    const profileDir = settings.cpuProf ? join(opts.outDir, 'profiles', `pages-${Date.now()}`) : null;
+    if (profileDir) await mkdir(profileDir, { recursive: true });
+    opts.log(`starting the server: paperboy serve --roles web${profileDir ? ` under --cpu-prof (${profileDir})` : ''}`);
+    const server = await startServer(opts, built.dir, fixture.categories, settings, profileDir);
+    const memory = sampleMemory(server.pid, 500);
+    const runs: RouteRun[] = [];
+    let exit: { code: number | null; signal: string | null } | null = null;
+    try {
+      for (const spec of selected) {
+        const first = spec.paths[0] as string;
+        const p = await probe(`${server.url}${first}`);
+        opts.log(`${spec.display}: HTTP ${p.status}, ${formatBytes(p.bytes)}, ${p.cards} cards`);
+        // The paper route warms up on the end of the rotation and is measured from its start,
+        // so the measured requests do not replay the warm-up's rows.
+        const warmOffset = Math.floor(spec.paths.length / 2);
+        if (settings.warmupS > 0) {
+          opts.log(`${spec.display}: warm-up ${settings.warmupS} s`);
+          await load(server.url, spec.paths, settings.warmupS, warmOffset, server.pid);
+        }
+        opts.log(`${spec.display}: measuring ${settings.durationS} s at ${CONNECTIONS} connections`);
+        const result = await load(server.url, spec.paths, settings.durationS, 0, server.pid);
+        opts.log(
+          `${spec.display}: ${fmtRps(result.rps)}, p50 ${result.latency.p50} ms, p97.5 ${result.latency.p97_5} ms, ` +
+            `p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, server CPU ${fmtCores(result.serverCores)}` +
+            (result.serverCpuMsPerRequest === null ? '' : ` (${result.serverCpuMsPerRequest.toFixed(2)} ms/request)`),
+        );
+        runs.push({ key: spec.key, label: spec.label, path: spec.display, distinctPaths: new Set(spec.paths).size, probe: p, result });
+      }
+    } finally {
+      exit = await server.stop();
+    }
+    const mem = await memory.stop();
+
+    const checks = runs.flatMap((run) => checksFor(run, selected.find((s) => s.key === run.key) as RouteSpec, opts.papers));
+    const notes = [
+      `Database: ${built.dir} (the search scenario's cache; ${built.built ? 'built by this run' : `imported ${built.marker.finishedAt}`}), ` +
+        `migrations ${fixture.migrations.join(', ')}. Setup (category rule, top-up, id sample) took ${formatDuration(fixture.setupMs)}; ` +
+        `the category rule featured ${formatCount(fixture.featuredByRule)} papers this run, ${formatCount(fixture.featuredTotal)} are featured in all ` +
+        `(ARXIV_CATEGORIES ${fixture.categories.join(',')}).`,
+      `\`/\` shows the newest featured day, ${fixture.latest.day} (${fixture.latest.papers} papers); \`/papers/date/${fixture.busiest.day}\` is the ` +
+        `busiest featured day of the ${RECENT_DAYS} days up to it (${fixture.busiest.papers} papers). Both use the default sort (trending), page 1 of ${FULL_PAGE} cards.` +
+        (fixture.toppedUp > 0
+          ? ` The synthetic corpus spreads this size thinly, so ${fixture.toppedUp} more papers (announced on or before ${fixture.latest.day}, ` +
+            `not featured) were featured on ${fixture.latest.day} with featurePaper as curator "${BENCH_CURATOR}" to give it more than a full page.`
+          : ''),
+      `Paper pages: ${formatCount(fixture.paperIds.length)} ids sampled uniformly over all ${formatCount(opts.papers)} papers (seed ${opts.seed}), ` +
+        'requested in rotation across all connections (autocannon setupRequest), so each request reads a different row.',
+      `Server: \`paperboy serve --roles web\` in a child process (NODE_ENV=production, LOG_LEVEL=${settings.logLevel}); autocannon runs in the bench ` +
+        'process, so on a 2-core machine load generator and server each have a core. Server CPU = its user+system time over the measured ' +
+        `run (100% = one core busy; Node serves on one thread); server CPU/request = that time over the requests completed, ` +
+        'and the one-core ceiling = 1000 ms / that: the rate the server could reach with a core to itself. Other processes on the ' +
+        'machine lower req/s and raise latency, but hardly change CPU per request, so compare the ceiling with the target when the ' +
+        `load average is high. Peak server RSS ${formatBytes(mem.peakBytes)}.`,
+      `Each route: ${settings.warmupS} s warm-up (not measured), then ${settings.durationS} s measured, ${CONNECTIONS} connections, no pipelining, ` +
+        'one route at a time. req/s is autocannon\'s mean of per-second counts; latencies are autocannon\'s (ms, integer resolution). ' +
+        'Clients send no If-None-Match or Accept-Encoding: every response is a full 200 body.',
+      `Server exit: ${exit.code ?? exit.signal}${profileDir ? `; CPU profile in ${profileDir}` : ''}.`,
+    ];
+    for (const run of runs) {
+      if (run.result.loadgenCores >= LOADGEN_SATURATED) {
+        notes.push(
+          `The load generator used ${fmtCores(run.result.loadgenCores)} of a core on \`${run.path}\`: it, not the server, may have set the pace, ` +
+            'so that req/s is a lower bound (autocannon parses every body; on 2 cores it cannot get a core more).',
+        );
+      }
+    }
+    const crashed = exit.code !== 0 && exit.signal !== 'SIGTERM';
+    if (crashed) notes.push(`Server stderr tail: ${server.stderrTail.slice(-10).map((l) => `\`${l}\``).join(' ')}`);
+    return {
+      scenario: 'pages',
+      title,
+      params,
+      checks,
+      tables: [routeTable(runs)],
+      notes,
+      raw: {
+        dbDir: built.dir,
+        fixture: { ...fixture, paperIds: fixture.paperIds.slice(0, 20), paperIdCount: fixture.paperIds.length },
+        settings,
+        serverPeakRssBytes: mem.peakBytes,
+        serverExit: exit,
+        profileDir,
+        runs,
+      },
+      ok: !crashed && runs.length === selected.length,
+    };
+  },
+};
