@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { openDatabase } from '../src/db/connection.js';
 import { featurePaper, unfeaturePaper } from '../src/feeds/featuring.js';
 import { importedApp, emptyApp, type TestApp } from './support/app.js';
 
@@ -162,6 +164,26 @@ describe('feed pages over the real arXiv records', () => {
     assert.equal(unfeaturePaper(t.ctx.database.sqlite, '0704.0002', 'ada'), true);
     const after = await get('/papers/date/2007-04-08');
     assert.ok(!paperIds(after.body).includes('0704.0002'));
+  });
+
+  test('pages are served from the cache until the database changes, also from another process', async () => {
+    const url = '/papers/date/2007-04-08?sort=newest';
+    const first = await t.app.inject({ url, headers: { 'accept-encoding': 'gzip, br' } });
+    assert.equal(first.headers['content-encoding'], 'gzip');
+    assert.equal(first.headers.vary, 'accept-encoding');
+    const plain = await get(url);
+    assert.equal(gunzipSync(first.rawPayload).toString('utf8'), plain.body);
+    assert.equal(first.headers.etag, plain.headers.etag);
+    // A second connection stands for an import or worker process writing to the same database.
+    const other = openDatabase(t.ctx.database.file);
+    try {
+      featurePaper(other.sqlite, { arxivId: '0704.0005', on: '2007-04-08', source: 'curator', by: 'grace' });
+    } finally {
+      await other.close();
+    }
+    const after = await get(url);
+    assert.ok(paperIds(after.body).includes('0704.0005'));
+    assert.notEqual(after.headers.etag, plain.headers.etag);
   });
 
   test('pages carry landmarks, a labelled search box and an ETag that revalidates', async () => {

@@ -24,8 +24,9 @@ import { isDay, parsePeriod, periodContaining, type Period, type PeriodKind } fr
 import { findArchive, findCategory } from '../papers/taxonomy.js';
 import { paperCard } from './card.js';
 import { sendError } from './errors.js';
-import { html, type SafeHtml } from './html.js';
+import { html, SafeHtml } from './html.js';
 import { layout, type AlternateFeed } from './layout.js';
+import { PageCache } from './page-cache.js';
 
 export const PAGE_SIZE = 50;
 
@@ -153,8 +154,19 @@ function feedAlternates(base: string, label: string, query: FeedQuery): Alternat
   ];
 }
 
-function sendPage(reply: FastifyReply, page: SafeHtml): FastifyReply {
-  return reply.type('text/html; charset=utf-8').header('cache-control', 'public, max-age=60').send(page.value);
+type PageHandler = (req: FastifyRequest, reply: FastifyReply) => SafeHtml | FastifyReply;
+
+/**
+ * Serves a page from the page cache, or renders it with `handler` and caches
+ * it. Handlers that answer an error or a redirect send it themselves.
+ */
+function cachedPage(cache: PageCache, handler: PageHandler): (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  return async (req, reply) => {
+    if (cache.trySend(req, reply)) return reply;
+    const version = cache.snapshot();
+    const result = handler(req, reply);
+    return result instanceof SafeHtml ? cache.store(req, reply, version, result.value) : result;
+  };
 }
 
 const KIND_NAMES: Record<PeriodKind, string> = { date: 'day', week: 'week', month: 'month' };
@@ -239,7 +251,8 @@ The scheduler also harvests every day while <code>npm start</code> runs.</li>
 /** Registers the browsing routes. */
 export function feedRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    const latest = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const cache = new PageCache(ctx.database.sqlite);
+    const latest: PageHandler = (req, reply) => {
       // `/papers?q=` is the same search as `/search?q=`; one canonical results page.
       if (req.url.startsWith('/papers?') && 'q' in (req.query as Record<string, unknown>)) {
         return reply.redirect(`/search${req.url.slice('/papers'.length)}`, 302);
@@ -248,28 +261,28 @@ export function feedRoutes(ctx: AppContext): FastifyPluginAsync {
       if (query === null) return reply;
       const day = latestFeaturedDay(ctx.database, query.category?.categories);
       if (day === null) {
-        if (query.category) return sendPage(reply, renderPeriod(ctx, periodContaining('date', new Date().toISOString().slice(0, 10)), query, '/papers'));
-        return sendPage(reply, renderEmptyInstance(ctx));
+        if (query.category) return renderPeriod(ctx, periodContaining('date', new Date().toISOString().slice(0, 10)), query, '/papers');
+        return renderEmptyInstance(ctx);
       }
-      return sendPage(reply, renderPeriod(ctx, periodContaining('date', day), query, `/papers/date/${day}`));
+      return renderPeriod(ctx, periodContaining('date', day), query, `/papers/date/${day}`);
     };
-    app.get('/', latest);
-    app.get('/papers', latest);
+    app.get('/', cachedPage(cache, latest));
+    app.get('/papers', cachedPage(cache, latest));
 
     for (const kind of ['date', 'week', 'month'] as const) {
-      app.get<{ Params: { period: string } }>(`/papers/${kind}/:period`, async (req, reply) => {
-        const period = parsePeriod(kind, req.params.period);
+      app.get(`/papers/${kind}/:period`, cachedPage(cache, (req, reply) => {
+        const period = parsePeriod(kind, (req.params as { period: string }).period);
         if (period === null) {
           const forms = { date: 'YYYY-MM-DD', week: 'YYYY-Www (ISO week, e.g. 2026-W48)', month: 'YYYY-MM' };
-          return sendError(req, reply, 404, `"${req.params.period}" is not a ${KIND_NAMES[kind]}: use ${forms[kind]}.`);
+          return sendError(req, reply, 404, `"${(req.params as { period: string }).period}" is not a ${KIND_NAMES[kind]}: use ${forms[kind]}.`);
         }
         const query = parseFeedQuery(req, reply);
         if (query === null) return reply;
-        return sendPage(reply, renderPeriod(ctx, period, query, `/papers/${kind}/${period.id}`));
-      });
+        return renderPeriod(ctx, period, query, `/papers/${kind}/${period.id}`);
+      }));
     }
 
-    app.get('/papers/trending', async (req, reply) => {
+    app.get('/papers/trending', cachedPage(cache, (req, reply) => {
       const query = parseFeedQuery(req, reply);
       if (query === null) return reply;
       const result = listTrending(ctx.database, {
@@ -296,23 +309,20 @@ ${
     ? html`<div class="empty"><p>Nothing is trending${query.category ? ` in ${query.category.name}` : ''}: no papers were featured in the last week.</p></div>`
     : html`${cardList(result, 'Trending papers')}${pager('/papers/trending', { ...query, sort: 'trending' }, result.total)}`
 }`;
-      return sendPage(
-        reply,
-        layout(
-          {
-            title: `${heading} · Paperboy`,
-            description: 'Papers trending this week.',
-            section: 'trending',
-            alternates: feedAlternates('trending', 'Trending papers', query),
-            math: true,
-          },
-          body,
-        ),
+      return layout(
+        {
+          title: `${heading} · Paperboy`,
+          description: 'Papers trending this week.',
+          section: 'trending',
+          alternates: feedAlternates('trending', 'Trending papers', query),
+          math: true,
+        },
+        body,
       );
-    });
+    }));
 
-    app.get<{ Params: { category: string } }>('/c/:category', async (req, reply) => {
-      const name = req.params.category;
+    app.get('/c/:category', cachedPage(cache, (req, reply) => {
+      const name = (req.params as { category: string }).category;
       const categories = expandCategoryFilter(name);
       if (categories === undefined) return sendError(req, reply, 404, `Unknown category "${name}".`);
       const query = parseFeedQuery(req, reply);
@@ -325,10 +335,7 @@ ${
         { title: `${name} (Atom)`, href: `/feeds/c/${name}.atom`, type: 'application/atom+xml' },
       ];
       if (day === null) {
-        return sendPage(
-          reply,
-          layout({ title: `${title} · Paperboy`, alternates }, html`<h1>${title}</h1><div class="empty"><p>No papers in ${name} yet.</p></div>`),
-        );
+        return layout({ title: `${title} · Paperboy`, alternates }, html`<h1>${title}</h1><div class="empty"><p>No papers in ${name} yet.</p></div>`);
       }
       const result = listAnnounced(ctx.database, {
         day,
@@ -354,10 +361,7 @@ ${
 ${cardList(result, `Papers in ${name}`)}
 ${pager(path, { ...own, date: day } as FeedQuery, result.total)}`
 }`;
-      return sendPage(
-        reply,
-        layout({ title: `${title}, ${dayLabel(day)} · Paperboy`, description: `New papers in ${title}.`, alternates, math: true }, body),
-      );
-    });
+      return layout({ title: `${title}, ${dayLabel(day)} · Paperboy`, description: `New papers in ${title}.`, alternates, math: true }, body);
+    }));
   };
 }
