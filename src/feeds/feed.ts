@@ -311,3 +311,13 @@ export function entriesByIds(database: Database, ids: readonly number[]): FeedEn
     return row === undefined ? [] : [entryFromRow(row)];
   });
 }
+
+/** The entry of one paper by arXiv id, featured or not (paper pages). */
+export function entryByArxivId(database: Database, arxivId: string): FeedEntry | undefined {
+  const row = stmt(
+    database,
+    `SELECT ${ENTRY_COLUMNS} FROM papers p LEFT JOIN featured f ON f.paper_id = p.id AND f.hidden_at IS NULL
+     WHERE p.arxiv_id = @arxivId`,
+  ).get({ arxivId }) as Row | undefined;
+  return row === undefined ? undefined : entryFromRow(row);
+}
