@@ -73,7 +73,8 @@ ${paper.withdrawn ? html`<span class="withdrawn">Withdrawn</span>` : ''}
 </p>
 <p class="meta">${categoryChips(paper)}</p>
 ${
-  options.snippet
+  // A paper whose abstract is missing (some listings carry none) has an empty snippet.
+  options.snippet && options.snippet.value !== ''
     ? html`<p class="snippet small">${options.snippet}</p>`
     : html`<details class="abstract"><summary><span class="lead">${lead(paper.abstractText)}</span> <span class="muted small">Abstract</span></summary>
 <p class="tex">${paper.abstract}</p></details>`

@@ -39,6 +39,7 @@ export function layout(options: PageOptions, body: SafeHtml): SafeHtml {
 <title>${options.title}</title>
 ${options.description ? html`<meta name="description" content="${options.description}">` : ''}
 <meta name="color-scheme" content="light dark">
+<link rel="icon" href="${assetUrl('favicon.svg')}" type="image/svg+xml">
 <link rel="stylesheet" href="${assetUrl('app.css')}">
 ${options.canonical ? html`<link rel="canonical" href="${options.canonical}">` : ''}
 ${(options.alternates ?? []).map((a) => html`<link rel="alternate" type="${a.type}" title="${a.title}" href="${a.href}">\n`)}

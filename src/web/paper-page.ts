@@ -179,7 +179,7 @@ function citePanel(paper: Paper, path: string): SafeHtml {
 <p class="cite-links"><a class="button secondary" href="${path}.bib" download>BibTeX (.bib)</a>
 <a class="button secondary" href="${path}.ris" download>RIS (.ris)</a>
 <a class="button secondary" href="${path}.md">Markdown (.md)</a></p>
-<pre aria-label="BibTeX entry"><code>${toBibtex(paper)}</code></pre>
+<pre role="region" tabindex="0" aria-label="BibTeX entry"><code>${toBibtex(paper)}</code></pre>
 </section>`;
 }
 
