@@ -1,8 +1,10 @@
-import { applyCategoryRule } from './feeds/featuring.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createContext, type AppContext } from './context.js';
+import { applyCategoryRule } from './feeds/featuring.js';
+import { enqueueSync, jobSpec } from './jobs/queue.js';
+import { digestJob, digestJobKey } from './papers/digest.js';
 import { createRegistry } from './jobs/registry.js';
 import { startScheduler } from './jobs/scheduler.js';
 import { createSchedules } from './jobs/schedules.js';
@@ -34,6 +36,8 @@ export async function serve(config: Config, roles: ReadonlySet<Role>): Promise<R
   // Papers imported while no Paperboy process ran (or by an older version) get featured now.
   const { featured } = applyCategoryRule(ctx.database.sqlite, config.arxivCategories);
   if (featured > 0) ctx.log.info({ featured }, 'featured new announcements');
+  // Summaries of papers imported since the last run are written in the background.
+  enqueueSync(ctx.database.sqlite, jobSpec(digestJob, {}, { uniqueKey: digestJobKey() }));
   const started: Stoppable[] = [];
   let app: FastifyInstance | undefined;
 

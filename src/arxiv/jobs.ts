@@ -1,7 +1,8 @@
-import { applyCategoryRule } from '../feeds/featuring.js';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { defineJobType, jobSpec, type JobHandler } from '../jobs/queue.js';
+import { applyCategoryRule } from '../feeds/featuring.js';
+import { defineJobType, enqueueSync, jobSpec, type JobHandler } from '../jobs/queue.js';
+import { digestJob, digestJobKey } from '../papers/digest.js';
 import type { Schedule } from '../jobs/scheduler.js';
 import { parseCategoryList } from '../papers/taxonomy.js';
 import { ArxivUnreachableError, sharedArxivHttp } from './http.js';
@@ -63,6 +64,7 @@ export const harvestHandler: JobHandler<HarvestJobPayload> = async ({ job, signa
   }
   const total = totalCounts(summaries);
   const { featured } = applyCategoryRule(ctx.database.sqlite, config.arxivCategories);
+  enqueueSync(ctx.database.sqlite, jobSpec(digestJob, {}, { uniqueKey: digestJobKey() }));
   log.info({ ...total, featured }, 'harvest job done');
   return { ...total, sets: summaries.map((s) => ({ set: s.set, from: s.from, coveredUntil: s.coveredUntil, records: s.records })) };
 };

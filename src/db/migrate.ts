@@ -4,6 +4,7 @@ import { jobs } from './migrations/002_jobs.js';
 import { harvest } from './migrations/003_harvest.js';
 import { imports } from './migrations/004_imports.js';
 import { featured } from './migrations/005_featured.js';
+import { paperDigests } from './migrations/006_paper_digests.js';
 
 /** A schema change; `up` runs inside the migration transaction. */
 export interface Migration {
@@ -13,7 +14,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a landed migration is never edited. */
-export const migrations: readonly Migration[] = [papers, jobs, harvest, imports, featured];
+export const migrations: readonly Migration[] = [papers, jobs, harvest, imports, featured, paperDigests];
 
 export interface MigrateResult {
   applied: { version: number; name: string }[];

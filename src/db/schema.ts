@@ -121,6 +121,18 @@ export interface FeatureRuleStateTable {
   last_paper_id: number;
 }
 
+// --- paper_digests (006) ---
+export interface PaperDigestsTable {
+  paper_id: number;
+  content_hash: string;
+  model: string;
+  /** JSON: string[] */
+  sentences: string;
+  /** JSON: string[] */
+  keyphrases: string;
+  created_at: string;
+}
+
 export interface DB {
   papers: PapersTable;
   paper_categories: PaperCategoriesTable;
@@ -128,4 +140,5 @@ export interface DB {
   harvest_state: HarvestStateTable;
   featured: FeaturedTable;
   feature_rule_state: FeatureRuleStateTable;
+  paper_digests: PaperDigestsTable;
 }

@@ -17,10 +17,9 @@ import { PaperStore, type ApplyOutcome } from '../ingest/store.js';
 import type { ParseItem } from '../ingest/record.js';
 import { parseArxivId } from '../papers/arxiv-id.js';
 import { arxivAbsUrl, isArxivPaperId, toBibtex, toRis } from '../papers/citation.js';
-import { keyphrases } from '../papers/keyphrases.js';
+import { computeDigest, storedDigest, type Digest } from '../papers/digest.js';
 import { paperMarkdown, type PaperDigest } from '../papers/markdown.js';
 import { findPaperByArxivId, type Paper } from '../papers/repository.js';
-import { SUMMARISER, summarise } from '../papers/summary.js';
 import { findCategory } from '../papers/taxonomy.js';
 import { categoryChips, featuredLabel, lead, paperPath } from './card.js';
 import { csrfProtection, type CsrfProtection } from './csrf.js';
@@ -83,20 +82,18 @@ function pageEtag(paper: Paper, featured: FeaturedInfo | null, format: string): 
   return `W/"${createHash('sha1').update(parts.join('|')).digest('base64url')}"`;
 }
 
-/** The statement shown with the summary: who made it, how and from what. */
-function digestLabel(paper: Paper): string {
+/** The statement shown with the summary: who made it, how, from what and when. */
+function digestLabel(paper: Paper, digest: Digest): string {
+  const when = digest.createdAt === null ? 'computed for this view' : `computed on ${digest.createdAt.slice(0, 10)}`;
   return (
     `Computed locally by Paperboy's built-in extractive summariser (key sentences of the abstract), not written by a person or an LLM. ` +
-    `Method: ${SUMMARISER.name} v${SUMMARISER.version}, from the abstract of v${paper.version} as stored on ${paper.modifiedAt.slice(0, 10)}.`
+    `Method: ${digest.model}, from the abstract of v${paper.version}, ${when}.`
   );
 }
 
-function digestOf(paper: Paper): PaperDigest {
-  return {
-    sentences: paper.abstract.trim() === '' ? [] : summarise(paper.abstract),
-    keyphrases: keyphrases(paper.title, paper.abstract),
-    label: digestLabel(paper),
-  };
+function digestOf(ctx: AppContext, paper: Paper): PaperDigest {
+  const digest = storedDigest(ctx.database.sqlite, paper.id) ?? computeDigest(paper.title, paper.abstract);
+  return { sentences: digest.sentences, keyphrases: digest.keyphrases, label: digestLabel(paper, digest) };
 }
 
 /** Absolute http(s) URLs only: links come from imported text and must never become `javascript:`. */
@@ -307,7 +304,7 @@ async function showPaper(ctx: AppContext, csrf: CsrfProtection, req: FastifyRequ
   if (notModified(req, modified)) return reply.code(304).send();
 
   const filename = id.replace(/\//g, '_');
-  const digest = digestOf(paper);
+  const digest = digestOf(ctx, paper);
   const pageUrl = `${ctx.config.baseUrl}${path}`;
   switch (format) {
     case 'md':

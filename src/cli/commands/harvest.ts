@@ -1,4 +1,3 @@
-import { applyCategoryRule } from '../../feeds/featuring.js';
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import { ArxivError, sharedArxivHttp } from '../../arxiv/http.js';
@@ -16,6 +15,7 @@ import { loadConfig } from '../../config.js';
 import { createContext } from '../../context.js';
 import { parseCategoryList } from '../../papers/taxonomy.js';
 import { UsageError } from '../usage.js';
+import { applyCategoryRule } from '../../feeds/featuring.js';
 
 const date = z
   .string()

@@ -1,0 +1,45 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { computeDigest, DIGEST_MODEL, digestBatch, storedDigest } from '../src/papers/digest.js';
+import { importedApp } from './support/app.js';
+
+test('the digest job stores every paper once, redoes changed papers, and pages read what it stored', async () => {
+  const t = await importedApp();
+  try {
+    const { sqlite } = t.ctx.database;
+    const papers = sqlite.prepare('SELECT count(*) FROM papers').pluck().get() as number;
+    let after = 0;
+    let written = 0;
+    for (;;) {
+      const run = digestBatch(sqlite, after, new Date('2026-11-20T08:00:00Z'));
+      written += run.written;
+      after = run.lastPaperId;
+      if (run.finished) break;
+    }
+    assert.equal(written, papers);
+    assert.equal(digestBatch(sqlite, 0).written, 0, 'a second pass has nothing to do');
+
+    const paper = sqlite.prepare("SELECT id, title, abstract FROM papers WHERE arxiv_id = '0704.0002'").get() as {
+      id: number;
+      title: string;
+      abstract: string;
+    };
+    const stored = storedDigest(sqlite, paper.id);
+    assert.ok(stored);
+    assert.deepEqual({ ...stored, createdAt: null }, computeDigest(paper.title, paper.abstract));
+    assert.equal(stored.model, DIGEST_MODEL);
+
+    const page = await t.app.inject({ url: '/papers/0704.0002' });
+    assert.match(page.body, new RegExp(`Method: ${DIGEST_MODEL}, from the abstract of v\\d+, computed on 2026-11-20`));
+
+    // A changed paper (new content hash) is no longer served the old digest, and the next pass redoes it.
+    sqlite.prepare("UPDATE papers SET content_hash = 'changed' WHERE id = ?").run(paper.id);
+    assert.equal(storedDigest(sqlite, paper.id), undefined);
+    const fresh = await t.app.inject({ url: '/papers/0704.0002' });
+    assert.match(fresh.body, /computed for this view/);
+    assert.equal(digestBatch(sqlite, 0).written, 1);
+    assert.ok(storedDigest(sqlite, paper.id));
+  } finally {
+    await t.close();
+  }
+});
