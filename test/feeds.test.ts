@@ -1,10 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import { SaxesParser } from 'saxes';
 import { featurePaper } from '../src/feeds/featuring.js';
 import { emptyApp, importedApp, type TestApp } from './support/app.js';
 import { sharedData } from './support/shared-data.js';
+import { all, one, parseXml } from './support/xml.js';
 
 const shared = sharedData();
 const skip = shared.skip;
@@ -28,50 +28,6 @@ after(async () => {
   await t?.close();
 });
 
-interface XmlElement {
-  name: string;
-  uri: string;
-  attributes: Record<string, string>;
-  children: XmlElement[];
-  text: string;
-}
-
-/** Parses with namespaces on; saxes throws on anything ill-formed. */
-function parseXml(xml: string): XmlElement {
-  const parser = new SaxesParser({ xmlns: true });
-  const document: XmlElement = { name: '#document', uri: '', attributes: {}, children: [], text: '' };
-  const stack: XmlElement[] = [document];
-  const top = (): XmlElement => stack[stack.length - 1] ?? document;
-  parser.on('error', (err) => {
-    throw err;
-  });
-  parser.on('opentag', (tag) => {
-    const attributes = Object.fromEntries(Object.entries(tag.attributes).map(([k, a]) => [k, a.value]));
-    const element: XmlElement = { name: tag.name, uri: tag.uri, attributes, children: [], text: '' };
-    top().children.push(element);
-    stack.push(element);
-  });
-  parser.on('text', (text) => {
-    top().text += text;
-  });
-  parser.on('closetag', () => {
-    stack.pop();
-  });
-  parser.write(xml).close();
-  const root = document.children[0];
-  assert.ok(root, 'document has a root element');
-  return root;
-}
-
-function all(element: XmlElement, name: string): XmlElement[] {
-  return element.children.filter((c) => c.name === name);
-}
-
-function one(element: XmlElement, name: string): XmlElement {
-  const found = all(element, name);
-  assert.equal(found.length, 1, `exactly one <${name}> in <${element.name}>`);
-  return found[0] as XmlElement;
-}
 
 interface Parsed {
   /** Item guids / entry ids, in document order. */

@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { SaxesParser } from 'saxes';
 import {
   MAX_FEED_AUTHORS,
   renderAtom,
@@ -14,54 +13,11 @@ import {
   type SyndicationFeed,
   type SyndicationItem,
 } from './syndication.js';
+import { all, one, parseXml } from '../../test/support/xml.js';
 
 const ATOM = 'http://www.w3.org/2005/Atom';
 const DC = 'http://purl.org/dc/elements/1.1/';
 
-interface XmlElement {
-  name: string;
-  uri: string;
-  attributes: Record<string, string>;
-  children: XmlElement[];
-  text: string;
-}
-
-/** Parses with namespaces on; saxes throws on anything ill-formed, including illegal characters. */
-function parseXml(xml: string): XmlElement {
-  const parser = new SaxesParser({ xmlns: true });
-  const document: XmlElement = { name: '#document', uri: '', attributes: {}, children: [], text: '' };
-  const stack: XmlElement[] = [document];
-  const top = (): XmlElement => stack[stack.length - 1] ?? document;
-  parser.on('error', (err) => {
-    throw err;
-  });
-  parser.on('opentag', (tag) => {
-    const attributes = Object.fromEntries(Object.entries(tag.attributes).map(([k, a]) => [k, a.value]));
-    const element: XmlElement = { name: tag.name, uri: tag.uri, attributes, children: [], text: '' };
-    top().children.push(element);
-    stack.push(element);
-  });
-  parser.on('text', (text) => {
-    top().text += text;
-  });
-  parser.on('closetag', () => {
-    stack.pop();
-  });
-  parser.write(xml).close();
-  const root = document.children[0];
-  assert.ok(root, 'document has a root element');
-  return root;
-}
-
-function all(element: XmlElement, name: string): XmlElement[] {
-  return element.children.filter((c) => c.name === name);
-}
-
-function one(element: XmlElement, name: string): XmlElement {
-  const found = all(element, name);
-  assert.equal(found.length, 1, `exactly one <${name}> in <${element.name}>`);
-  return found[0] as XmlElement;
-}
 
 function item(overrides: Partial<SyndicationItem> = {}): SyndicationItem {
   return {

@@ -20,8 +20,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -33,12 +32,10 @@ import { applyCategoryRule, featurePaper } from '../../feeds/featuring.js';
 import { digestBatch } from '../../papers/digest.js';
 import { latestFeaturedDay } from '../../feeds/feed.js';
 import { ensureCorpus } from '../corpus.js';
-import { GENERATOR_VERSION } from '../generate.js';
-import { formatBytes, formatCount, formatDuration, runMeasured, sampleMemory } from '../measure.js';
+import { formatBytes, formatCount, formatDuration, sampleMemory } from '../measure.js';
 import { Rng, hash32 } from '../prng.js';
 import type { ReportTable, Scenario, ScenarioOptions, ScenarioResult, TargetCheck } from '../scenario.js';
-import { parseSummary } from './import.js';
-import { searchDbDir } from './search.js';
+import { ensureDatabase } from './search.js';
 
 /** SPEC section 9: page throughput at 50 connections on a 2-core machine. */
 const CONNECTIONS = 50;
@@ -61,8 +58,6 @@ const LOADGEN_SATURATED = 0.9;
 /** Who the top-up featuring is credited to. */
 const BENCH_CURATOR = 'bench';
 
-const MARKER = 'bench-complete.json';
-const PROGRESS_LINE = /^progress\s+(\d+)\s+records\b/;
 
 type RouteKey = 'front' | 'day' | 'paper';
 const ROUTE_KEYS: readonly RouteKey[] = ['front', 'day', 'paper'];
@@ -102,73 +97,6 @@ function readSettings(): Settings {
 }
 
 // --- The database -----------------------------------------------------------
-
-/** The marker the search scenario writes after a finished import (same format, shared cache). */
-interface BuildMarker {
-  generatorVersion: number;
-  papers: number;
-  seed: number;
-  corpus: string;
-  corpusBytes: number;
-  imported: number;
-  importMs: number;
-  finishedAt: string;
-}
-
-async function readMarker(dir: string, papers: number, seed: number): Promise<BuildMarker | null> {
-  const path = join(dir, MARKER);
-  if (!existsSync(path) || !existsSync(join(dir, 'paperboy.db'))) return null;
-  try {
-    const m = JSON.parse(await readFile(path, 'utf8')) as BuildMarker;
-    return m.generatorVersion === GENERATOR_VERSION && m.papers === papers && m.seed === seed ? m : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Reuses the search scenario's database, or builds it the same way (`paperboy import`). */
-async function ensureDatabase(opts: ScenarioOptions): Promise<{ dir: string; marker: BuildMarker; built: boolean } | { dir: string; error: string }> {
-  const dir = searchDbDir(opts.outDir, opts.papers, opts.seed);
-  const existing = await readMarker(dir, opts.papers, opts.seed);
-  if (existing) {
-    opts.log(`reusing database ${dir} (imported ${existing.finishedAt})`);
-    return { dir, marker: existing, built: false };
-  }
-  const corpus = await ensureCorpus(opts.outDir, opts.papers, opts.seed, opts.log);
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  opts.log(`building database: paperboy import ${corpus.path} (data dir ${dir})`);
-  let lastLog = 0;
-  const child = await runMeasured(process.execPath, ['bin/paperboy.js', 'import', corpus.path], {
-    cwd: opts.root,
-    env: { ...process.env, PAPERBOY_DATA_DIR: dir, LOG_LEVEL: 'warn', PAPERBOY_PROGRESS: 'plain' },
-    onStderrLine: ({ t, line }) => {
-      const m = PROGRESS_LINE.exec(line);
-      if (m && t - lastLog >= 10_000) {
-        lastLog = t;
-        opts.log(`  import: ${formatCount(Number(m[1]))} records after ${formatDuration(t)}`);
-      }
-    },
-  });
-  const counts = parseSummary(child.stdout);
-  if (child.exitCode !== 0 || counts === null) {
-    const tail = child.stderrLines.filter((l) => !PROGRESS_LINE.test(l.line)).slice(-10).map((l) => l.line);
-    return { dir, error: `import failed (exit ${child.exitCode ?? child.signal}): ${tail.join(' / ')}` };
-  }
-  const marker: BuildMarker = {
-    generatorVersion: GENERATOR_VERSION,
-    papers: opts.papers,
-    seed: opts.seed,
-    corpus: corpus.path,
-    corpusBytes: corpus.bytes,
-    imported: counts.imported,
-    importMs: child.wallMs,
-    finishedAt: new Date().toISOString(),
-  };
-  await writeFile(join(dir, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
-  opts.log(`imported ${formatCount(counts.imported)} papers in ${formatDuration(child.wallMs)}`);
-  return { dir, marker, built: true };
-}
 
 /** What setup found and did, for the report. */
 interface Fixture {
@@ -588,7 +516,7 @@ export const pagesScenario: Scenario = {
       serverLogLevel: settings.logLevel,
       cpuProf: settings.cpuProf,
     };
-    const built = await ensureDatabase(opts);
+    const built = await ensureDatabase(opts, await ensureCorpus(opts.outDir, opts.papers, opts.seed, opts.log));
     if ('error' in built) {
       return { scenario: 'pages', title, params, checks: [], tables: [], notes: [built.error], raw: { dbDir: built.dir, error: built.error }, ok: false };
     }

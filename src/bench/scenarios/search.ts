@@ -28,7 +28,7 @@ const MARKER = 'bench-complete.json';
 const PROGRESS_LINE = /^progress\s+(\d+)\s+records\b/;
 
 /** What the marker file records about the import that built the database. */
-interface BuildMarker {
+export interface BuildMarker {
   generatorVersion: number;
   papers: number;
   seed: number;
@@ -102,7 +102,8 @@ async function readMarker(dir: string, papers: number, seed: number): Promise<Bu
 }
 
 /** Builds the database with `paperboy import`, or reuses a finished one. */
-async function ensureDatabase(
+/** Reuses the cached benchmark database for these papers and seed, or builds it with `paperboy import`. */
+export async function ensureDatabase(
   opts: ScenarioOptions,
   corpus: Corpus,
 ): Promise<{ dir: string; marker: BuildMarker; built: boolean } | { dir: string; error: string }> {
