@@ -37,7 +37,7 @@ export async function serve(config: Config, roles: ReadonlySet<Role>): Promise<R
   const { featured } = applyCategoryRule(ctx.database.sqlite, config.arxivCategories);
   if (featured > 0) ctx.log.info({ featured }, 'featured new announcements');
   // Summaries of papers imported since the last run are written in the background.
-  enqueueSync(ctx.database.sqlite, jobSpec(digestJob, {}, { uniqueKey: digestJobKey() }));
+  enqueueSync(ctx.database.sqlite, jobSpec(digestJob, { sweep: false }, { uniqueKey: digestJobKey(false) }));
   const started: Stoppable[] = [];
   let app: FastifyInstance | undefined;
 

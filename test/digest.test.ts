@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { computeDigest, DIGEST_MODEL, digestBatch, storedDigest } from '../src/papers/digest.js';
+import { computeDigest, DIGEST_MODEL, digestAll, storedDigest } from '../src/papers/digest.js';
 import { importedApp } from './support/app.js';
 
 test('the digest job stores every paper once, redoes changed papers, and pages read what it stored', async () => {
@@ -8,16 +8,9 @@ test('the digest job stores every paper once, redoes changed papers, and pages r
   try {
     const { sqlite } = t.ctx.database;
     const papers = sqlite.prepare('SELECT count(*) FROM papers').pluck().get() as number;
-    let after = 0;
-    let written = 0;
-    for (;;) {
-      const run = digestBatch(sqlite, after, new Date('2026-11-20T08:00:00Z'));
-      written += run.written;
-      after = run.lastPaperId;
-      if (run.finished) break;
-    }
+    const written = digestAll(sqlite, 0, new Date('2026-11-20T08:00:00Z'));
     assert.equal(written, papers);
-    assert.equal(digestBatch(sqlite, 0).written, 0, 'a second pass has nothing to do');
+    assert.equal(digestAll(sqlite), 0, 'a second pass has nothing to do');
 
     const paper = sqlite.prepare("SELECT id, title, abstract FROM papers WHERE arxiv_id = '0704.0002'").get() as {
       id: number;
@@ -37,7 +30,7 @@ test('the digest job stores every paper once, redoes changed papers, and pages r
     assert.equal(storedDigest(sqlite, paper.id), undefined);
     const fresh = await t.app.inject({ url: '/papers/0704.0002' });
     assert.match(fresh.body, /computed for this view/);
-    assert.equal(digestBatch(sqlite, 0).written, 1);
+    assert.equal(digestAll(sqlite), 1);
     assert.ok(storedDigest(sqlite, paper.id));
   } finally {
     await t.close();

@@ -64,7 +64,7 @@ export const harvestHandler: JobHandler<HarvestJobPayload> = async ({ job, signa
   }
   const total = totalCounts(summaries);
   const { featured } = applyCategoryRule(ctx.database.sqlite, config.arxivCategories);
-  enqueueSync(ctx.database.sqlite, jobSpec(digestJob, {}, { uniqueKey: digestJobKey() }));
+  enqueueSync(ctx.database.sqlite, jobSpec(digestJob, { sweep: true }, { uniqueKey: digestJobKey(true) }));
   log.info({ ...total, featured }, 'harvest job done');
   return { ...total, sets: summaries.map((s) => ({ set: s.set, from: s.from, coveredUntil: s.coveredUntil, records: s.records })) };
 };

@@ -56,29 +56,31 @@ export function storedDigest(sqlite: Sqlite, paperId: number): Digest | undefine
   };
 }
 
-const BATCH = 500;
+/** Paper ids per batch: at most ~0.15 s of summarising, so the web never waits long on the shared thread. */
+const WINDOW = 500;
 
 export interface DigestRun {
   written: number;
+  /** The last paper id the batch covered; the next batch starts after it. */
   lastPaperId: number;
   finished: boolean;
 }
 
 /**
- * Writes digests for the next batch of papers after `afterId` that have none,
- * or one from older text or an older model. Walking by id keeps a full pass
- * over a million papers one scan, and each short batch commits on its own so
- * imports and the web never wait long for the write lock.
+ * Writes digests for the papers with ids in (afterId, afterId + 500] that have
+ * none, or one from older text or an older model. A bounded id range (not
+ * "the next 500 stale papers") keeps every batch short even when nothing is
+ * stale, and each batch commits on its own so imports never wait long.
  */
 export function digestBatch(sqlite: Sqlite, afterId: number, now = new Date()): DigestRun {
+  const until = afterId + WINDOW;
   const rows = sqlite
     .prepare(
       `SELECT p.id, p.title, p.abstract, p.content_hash FROM papers p
        LEFT JOIN paper_digests d ON d.paper_id = p.id
-       WHERE p.id > ? AND (d.paper_id IS NULL OR d.content_hash <> p.content_hash OR d.model <> ?)
-       ORDER BY p.id LIMIT ?`,
+       WHERE p.id > ? AND p.id <= ? AND (d.paper_id IS NULL OR d.content_hash <> p.content_hash OR d.model <> ?)`,
     )
-    .all(afterId, DIGEST_MODEL, BATCH) as { id: number; title: string; abstract: string; content_hash: string }[];
+    .all(afterId, until, DIGEST_MODEL) as { id: number; title: string; abstract: string; content_hash: string }[];
   const upsert = sqlite.prepare(
     `INSERT INTO paper_digests (paper_id, content_hash, model, sentences, keyphrases, created_at)
      VALUES (?, ?, ?, ?, ?, ?)
@@ -87,36 +89,58 @@ export function digestBatch(sqlite: Sqlite, afterId: number, now = new Date()): 
   );
   const digests = rows.map((r) => ({ row: r, digest: computeDigest(r.title, r.abstract) }));
   const at = now.toISOString();
-  sqlite
-    .transaction(() => {
-      for (const { row, digest } of digests) {
-        upsert.run(row.id, row.content_hash, DIGEST_MODEL, JSON.stringify(digest.sentences), JSON.stringify(digest.keyphrases), at);
-      }
-    })
-    .immediate();
-  return { written: rows.length, lastPaperId: rows.at(-1)?.id ?? afterId, finished: rows.length < BATCH };
+  if (digests.length > 0) {
+    sqlite
+      .transaction(() => {
+        for (const { row, digest } of digests) {
+          upsert.run(row.id, row.content_hash, DIGEST_MODEL, JSON.stringify(digest.sentences), JSON.stringify(digest.keyphrases), at);
+        }
+      })
+      .immediate();
+  }
+  const maxId = sqlite.prepare('SELECT coalesce(max(id), 0) FROM papers').pluck().get() as number;
+  return { written: rows.length, lastPaperId: until, finished: until >= maxId };
 }
 
-/** `papers.digest`: brings every paper's stored digest up to date. */
-export const digestJob = defineJobType('papers.digest', z.object({}), { maxAttempts: 5 });
+/** Runs batches from `afterId` to the last paper in one go (benchmarks, tests); returns how many were written. */
+export function digestAll(sqlite: Sqlite, afterId = 0, now = new Date()): number {
+  let written = 0;
+  for (let after = afterId; ; ) {
+    const run = digestBatch(sqlite, after, now);
+    written += run.written;
+    after = run.lastPaperId;
+    if (run.finished) return written;
+  }
+}
 
-export const digestHandler: JobHandler<z.output<typeof digestJob.schema>> = async ({ signal, log, ctx }) => {
-  let after = 0;
+/**
+ * `papers.digest`: writes the digests of papers added since the last run, or
+ * with `sweep`, checks every paper and redoes changed ones (after harvests,
+ * which update papers). Pages compute a missing or stale digest on the fly.
+ */
+export const digestJob = defineJobType('papers.digest', z.object({ sweep: z.boolean().default(false) }), { maxAttempts: 5 });
+
+export const digestHandler: JobHandler<z.output<typeof digestJob.schema>> = async ({ job, signal, log, ctx }) => {
+  const { sqlite } = ctx.database;
+  // Digests are written in id order, so new papers are the ids above the highest digested one.
+  let after = job.payload.sweep
+    ? 0
+    : (sqlite.prepare('SELECT coalesce(max(paper_id), 0) FROM paper_digests').pluck().get() as number);
   let written = 0;
   for (;;) {
     signal.throwIfAborted();
-    const run = digestBatch(ctx.database.sqlite, after);
+    const run = digestBatch(sqlite, after);
     written += run.written;
     after = run.lastPaperId;
     if (run.finished) break;
-    // Yield between batches so the worker's heartbeat and other jobs keep running.
+    // Yield between batches so requests, heartbeats and other jobs run.
     await new Promise((resolve) => setImmediate(resolve));
   }
-  if (written > 0) log.info({ written }, 'paper digests written');
+  if (written > 0) log.info({ written, sweep: job.payload.sweep }, 'paper digests written');
   return { written };
 };
 
 /** A unique key per hour: enqueueing again within the hour is a no-op. */
-export function digestJobKey(now = new Date()): string {
-  return `papers.digest:${now.toISOString().slice(0, 13)}`;
+export function digestJobKey(sweep: boolean, now = new Date()): string {
+  return `papers.digest${sweep ? '.sweep' : ''}:${now.toISOString().slice(0, 13)}`;
 }

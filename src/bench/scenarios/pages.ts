@@ -29,7 +29,7 @@ import { loadConfig } from '../../config.js';
 import { createContext } from '../../context.js';
 import type { Sqlite } from '../../db/connection.js';
 import { applyCategoryRule, featurePaper } from '../../feeds/featuring.js';
-import { digestBatch } from '../../papers/digest.js';
+import { digestAll } from '../../papers/digest.js';
 import { latestFeaturedDay } from '../../feeds/feed.js';
 import { ensureCorpus } from '../corpus.js';
 import { formatBytes, formatCount, formatDuration, sampleMemory } from '../measure.js';
@@ -182,13 +182,7 @@ async function prepareFixture(opts: ScenarioOptions, dir: string, categories: st
     // What the `papers.digest` job does in the background of a real instance;
     // done here so paper pages read stored digests (a one-time pass, ~3 min at 1M).
     const digestStart = performance.now();
-    let digestsWritten = 0;
-    for (let after = 0; ; ) {
-      const run = digestBatch(sqlite, after);
-      digestsWritten += run.written;
-      after = run.lastPaperId;
-      if (run.finished) break;
-    }
+    const digestsWritten = digestAll(sqlite);
     if (digestsWritten > 0) opts.log(`wrote ${digestsWritten} paper digests in ${((performance.now() - digestStart) / 1000).toFixed(0)} s`);
     // Leave the database small and checkpointed for the server.
     sqlite.pragma('wal_checkpoint(TRUNCATE)');

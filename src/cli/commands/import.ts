@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { createContext } from '../../context.js';
 import { applyCategoryRule } from '../../feeds/featuring.js';
+import { enqueueSync, jobSpec } from '../../jobs/queue.js';
+import { digestJob } from '../../papers/digest.js';
 import { importPaths, type ImportProgress, type ImportSummary } from '../../ingest/import.js';
 import { UsageError } from '../usage.js';
 import { existsSync } from 'node:fs';
@@ -91,6 +93,10 @@ export function importCommand(): Command {
         const summary = await importPaths(ctx.database, paths, { onProgress: progress });
         progress.done();
         applyCategoryRule(ctx.database.sqlite, ctx.config.arxivCategories);
+        // A running server's worker writes the new papers' digests; otherwise the next `serve` does.
+        if (summary.imported > 0) {
+          enqueueSync(ctx.database.sqlite, jobSpec(digestJob, { sweep: false }, { uniqueKey: `papers.digest:import:${Date.now()}` }));
+        }
         if (opts.json === true) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
         else printSummary(summary);
       } finally {
