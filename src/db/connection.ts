@@ -41,19 +41,10 @@ class ImmediateSqliteDriver extends SqliteDriver {
 }
 
 function dialectFor(sqlite: Sqlite): Dialect {
-  const cache = new Map<string, BetterSqlite3.Statement>();
   // Kysely prepares every query anew; caching statements by SQL text saves
   // most of the per-query overhead on hot read paths.
   const database = {
-    prepare(sql: string) {
-      let stmt = cache.get(sql);
-      if (stmt === undefined) {
-        stmt = sqlite.prepare(sql);
-        if (cache.size >= 1000) cache.clear();
-        cache.set(sql, stmt);
-      }
-      return stmt;
-    },
+    prepare: (sql: string) => cachedStatement(sqlite, sql),
     close() {
       sqlite.close();
     },
@@ -106,4 +97,28 @@ export async function withSqliteTransaction<T>(database: Database, fn: (sqlite: 
       throw err;
     }
   });
+}
+
+const statementCaches = new WeakMap<Sqlite, Map<string, BetterSqlite3.Statement>>();
+
+/**
+ * A prepared statement for this SQL on this connection, prepared once. Hot
+ * read paths (feeds, search, paper pages) call this instead of `prepare`,
+ * which costs more than many of the queries themselves.
+ */
+export function cachedStatement(sqlite: Sqlite, sql: string): BetterSqlite3.Statement {
+  let cache = statementCaches.get(sqlite);
+  if (cache === undefined) statementCaches.set(sqlite, (cache = new Map()));
+  let stmt = cache.get(sql);
+  if (stmt === undefined) {
+    stmt = sqlite.prepare(sql);
+    // The SQL texts are fixed in code; the bound only guards against a bug that builds them from input.
+    if (cache.size >= 1000) cache.clear();
+    cache.set(sql, stmt);
+  } else if (stmt.reader) {
+    // `pluck()` and `raw()` stick to a statement: a caller that set them must
+    // not change the row shape the next caller of the same SQL gets.
+    stmt.pluck(false).raw(false);
+  }
+  return stmt;
 }

@@ -4,7 +4,7 @@
  * through prepared statements on the one connection; category filters are
  * bound as one JSON array parameter, never spliced into SQL.
  */
-import type { Database, Sqlite } from '../db/connection.js';
+import { cachedStatement, type Database, type Sqlite } from '../db/connection.js';
 import type { FeatureSource } from '../db/schema.js';
 import { categoriesOfArchive, findArchive, findCategory } from '../papers/taxonomy.js';
 import { paperFromRow, type Paper, type PaperRow } from '../papers/repository.js';
@@ -86,28 +86,8 @@ function pageOfFullRows(ids: string, sort: FeedSort, featuredJoin: string): stri
      ORDER BY ${ORDER[sort]}`;
 }
 
-/** Prepared statements of the feed queries, built once per connection. */
-class FeedStatements {
-  private readonly cache = new Map<string, ReturnType<Sqlite['prepare']>>();
-  constructor(private readonly sqlite: Sqlite) {}
-  get(sql: string): ReturnType<Sqlite['prepare']> {
-    let stmt = this.cache.get(sql);
-    if (stmt === undefined) {
-      stmt = this.sqlite.prepare(sql);
-      this.cache.set(sql, stmt);
-    }
-    return stmt;
-  }
-}
-
-const statements = new WeakMap<Sqlite, FeedStatements>();
 function stmt(database: Database, sql: string): ReturnType<Sqlite['prepare']> {
-  let s = statements.get(database.sqlite);
-  if (s === undefined) {
-    s = new FeedStatements(database.sqlite);
-    statements.set(database.sqlite, s);
-  }
-  return s.get(sql);
+  return cachedStatement(database.sqlite, sql);
 }
 
 function categoriesParam(categories: readonly string[] | undefined): string | null {

@@ -4,22 +4,8 @@
  * queries live here; full papers come from `entriesByIds`, so the row shape
  * stays defined in one place.
  */
-import type BetterSqlite3 from 'better-sqlite3';
-import type { Database, Sqlite } from '../db/connection.js';
+import { cachedStatement, type Database } from '../db/connection.js';
 import { entriesByIds, type FeedEntry } from './feed.js';
-
-const statements = new WeakMap<Sqlite, Map<string, BetterSqlite3.Statement>>();
-
-function prepare(sqlite: Sqlite, sql: string): BetterSqlite3.Statement {
-  let cache = statements.get(sqlite);
-  if (cache === undefined) statements.set(sqlite, (cache = new Map()));
-  let stmt = cache.get(sql);
-  if (stmt === undefined) {
-    stmt = sqlite.prepare(sql);
-    cache.set(sql, stmt);
-  }
-  return stmt;
-}
 
 // Categories are bound as one JSON array parameter, never spliced into SQL.
 const IN_CATEGORIES = `EXISTS (SELECT 1 FROM paper_categories pc
@@ -43,7 +29,7 @@ export function recentFeaturedDays(
   database: Database,
   q: { count: number; categories?: readonly string[] | undefined },
 ): string[] {
-  return prepare(database.sqlite, RECENT_FEATURED_DAYS)
+  return cachedStatement(database.sqlite, RECENT_FEATURED_DAYS)
     .pluck()
     .all({ count: q.count, categories: q.categories === undefined ? null : JSON.stringify(q.categories) }) as string[];
 }
@@ -57,7 +43,7 @@ export function listRecentAnnounced(
   database: Database,
   q: { categories: readonly string[]; limit: number },
 ): FeedEntry[] {
-  const ids = prepare(database.sqlite, RECENT_ANNOUNCED_IDS)
+  const ids = cachedStatement(database.sqlite, RECENT_ANNOUNCED_IDS)
     .pluck()
     .all({ limit: q.limit, categories: JSON.stringify(q.categories) }) as number[];
   return entriesByIds(database, ids);

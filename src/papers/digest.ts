@@ -5,7 +5,7 @@
  * not reached yet.
  */
 import { z } from 'zod';
-import type { Sqlite } from '../db/connection.js';
+import { cachedStatement, type Sqlite } from '../db/connection.js';
 import { defineJobType, type JobHandler } from '../jobs/queue.js';
 import { keyphrases } from './keyphrases.js';
 import { SUMMARISER, summarise } from './summary.js';
@@ -31,20 +31,14 @@ export function computeDigest(title: string, abstract: string): Digest {
   };
 }
 
-const statements = new WeakMap<Sqlite, ReturnType<Sqlite['prepare']>>();
-
 /** The stored digest of a paper, if it was computed from its current text by the current model. */
 export function storedDigest(sqlite: Sqlite, paperId: number): Digest | undefined {
-  let stmt = statements.get(sqlite);
-  if (stmt === undefined) {
-    stmt = sqlite.prepare(
-      `SELECT d.sentences, d.keyphrases, d.model, d.created_at FROM paper_digests d
-       JOIN papers p ON p.id = d.paper_id AND p.content_hash = d.content_hash
-       WHERE d.paper_id = @paperId AND d.model = @model`,
-    );
-    statements.set(sqlite, stmt);
-  }
-  const row = stmt.get({ paperId, model: DIGEST_MODEL }) as
+  const row = cachedStatement(
+    sqlite,
+    `SELECT d.sentences, d.keyphrases, d.model, d.created_at FROM paper_digests d
+     JOIN papers p ON p.id = d.paper_id AND p.content_hash = d.content_hash
+     WHERE d.paper_id = @paperId AND d.model = @model`,
+  ).get({ paperId, model: DIGEST_MODEL }) as
     | { sentences: string; keyphrases: string; model: string; created_at: string }
     | undefined;
   if (row === undefined) return undefined;

@@ -10,8 +10,7 @@
  * hits. FTS5 computes bm25() for every row it returns, so ranking all matches of
  * a common word (440,000 of 1M papers) took seconds.
  */
-import type BetterSqlite3 from 'better-sqlite3';
-import type { Database, Sqlite } from '../db/connection.js';
+import { cachedStatement, type Database, type Sqlite } from '../db/connection.js';
 import { escapeHtml, SafeHtml } from '../web/html.js';
 import { categoryFilters, parseQuery, renderMatch, type MatchMode, type ParsedQuery } from './query.js';
 
@@ -89,20 +88,6 @@ const OPEN = '\uE000';
 const CLOSE = '\uE001';
 const SNIPPET = `snippet(papers_fts, 2, '${OPEN}', '${CLOSE}', '…', 24)`;
 
-const statements = new WeakMap<Sqlite, Map<string, BetterSqlite3.Statement>>();
-
-function prepare(sqlite: Sqlite, sql: string): BetterSqlite3.Statement {
-  let cache = statements.get(sqlite);
-  if (cache === undefined) statements.set(sqlite, (cache = new Map()));
-  let stmt = cache.get(sql);
-  if (stmt === undefined) {
-    stmt = sqlite.prepare(sql);
-    if (cache.size >= 200) cache.clear();
-    cache.set(sql, stmt);
-  }
-  return stmt;
-}
-
 /** Escapes an FTS5 snippet and only then turns its markers into `<mark>` elements. */
 export function snippetHtml(snippet: string): SafeHtml {
   // escapeHtml leaves the private-use markers alone. A marker character already
@@ -173,7 +158,7 @@ function whereClause(
     // When the range holds few papers, their lowest and highest id (from the
     // announced_on index) also bound the rowids FTS5 reads: papers are stored
     // roughly in announcement order, so a month of 1M papers is a narrow slice.
-    const range = prepare(
+    const range = cachedStatement(
       sqlite,
       `SELECT count(*) AS n, min(id) AS lo, max(id) AS hi FROM (SELECT id FROM papers WHERE ${dates.join(' AND ')} LIMIT ?)`,
     ).get(...dateParams, DATE_BOUND_PAPERS + 1) as { n: number; lo: number | null; hi: number | null };
@@ -226,7 +211,7 @@ export async function searchKeyword(
       // the index there, and no bm25() is computed.
       let matches: number | null = null;
       if (counted || windowed) {
-        matches = prepare(sqlite, `SELECT count(*) FROM (SELECT 1 FROM papers_fts WHERE ${where} LIMIT ?)`)
+        matches = cachedStatement(sqlite, `SELECT count(*) FROM (SELECT 1 FROM papers_fts WHERE ${where} LIMIT ?)`)
           .pluck()
           .get(...params, window + 1) as number;
       }
@@ -237,7 +222,7 @@ export async function searchKeyword(
       let since: number | null = null;
       if (windowed && over) {
         since =
-          (prepare(
+          (cachedStatement(
             sqlite,
             `SELECT papers_fts.rowid FROM papers_fts WHERE ${where} ORDER BY papers_fts.rowid DESC LIMIT 1 OFFSET ?`,
           )
@@ -250,7 +235,7 @@ export async function searchKeyword(
       let ranked: RankedRow[] = [];
       if (limit > 0 && offset < reachable) {
         const bound = since === null ? '' : ' AND papers_fts.rowid >= CAST(? AS INTEGER)';
-        ranked = prepare(
+        ranked = cachedStatement(
           sqlite,
           `SELECT papers_fts.rowid AS id, bm25(papers_fts, ?, ?, ?) AS score FROM papers_fts ` +
             `WHERE ${where}${bound} ORDER BY score, id LIMIT ? OFFSET ?`,
@@ -283,7 +268,7 @@ function hydrate(sqlite: Sqlite, match: string, ranked: RankedRow[], snippets: b
   const ids = JSON.stringify(ranked.map((r) => r.id));
   const papers = new Map(
     (
-      prepare(
+      cachedStatement(
         sqlite,
         'SELECT id, arxiv_id, title_text, authors_text FROM papers WHERE id IN (SELECT value FROM json_each(?))',
       ).all(ids) as PaperRow[]
@@ -301,7 +286,7 @@ function hydrate(sqlite: Sqlite, match: string, ranked: RankedRow[], snippets: b
       lo = Math.min(lo, r.id);
       hi = Math.max(hi, r.id);
     }
-    const rows = prepare(
+    const rows = cachedStatement(
       sqlite,
       `SELECT rowid AS id, ${SNIPPET} AS snippet FROM papers_fts WHERE papers_fts MATCH ? ` +
         'AND rowid >= CAST(? AS INTEGER) AND rowid <= CAST(? AS INTEGER) AND +rowid IN (SELECT value FROM json_each(?))',
