@@ -64,3 +64,9 @@ export function parseCategoryList(list: string): { categories: string[]; unknown
 }
 
 export const taxonomy: Readonly<TaxonomyData> = data;
+
+/** "Machine Learning (cs.LG)" for a category or archive id; the id itself when unknown. */
+export function categoryTitle(id: string): string {
+  const known = findCategory(id) ?? findArchive(id);
+  return known ? `${known.name} (${id})` : id;
+}

@@ -21,8 +21,9 @@ import {
 } from '../feeds/feed.js';
 import { TRENDING } from '../feeds/trending.js';
 import { isDay, parsePeriod, periodContaining, type Period, type PeriodKind } from '../feeds/periods.js';
-import { findArchive, findCategory } from '../papers/taxonomy.js';
+import { categoryTitle } from '../papers/taxonomy.js';
 import { paperCard } from './card.js';
+import { longDay, longMonth, shortDay } from './dates.js';
 import { sendError } from './errors.js';
 import { html, SafeHtml } from './html.js';
 import { layout, type AlternateFeed } from './layout.js';
@@ -86,29 +87,10 @@ function keep(query: FeedQuery, overrides: Record<string, string | number | unde
   return s === '' ? '' : `?${s}`;
 }
 
-const LONG_DAY = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
-const LONG_MONTH = new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
-const SHORT_DAY = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
-
-function dayLabel(day: string): string {
-  return LONG_DAY.format(new Date(`${day}T00:00:00Z`));
-}
-
-function shortDay(day: string): string {
-  return SHORT_DAY.format(new Date(`${day}T00:00:00Z`));
-}
-
 function periodLabel(period: Period): string {
-  if (period.kind === 'date') return dayLabel(period.id);
-  if (period.kind === 'month') return LONG_MONTH.format(new Date(`${period.from}T00:00:00Z`));
+  if (period.kind === 'date') return longDay(period.id);
+  if (period.kind === 'month') return longMonth(period.from);
   return `Week ${Number(period.id.slice(6))} of ${period.id.slice(0, 4)} (${shortDay(period.from)} – ${shortDay(period.to)})`;
-}
-
-function categoryTitle(name: string): string {
-  const category = findCategory(name);
-  if (category) return `${category.name} (${name})`;
-  const archive = findArchive(name);
-  return archive ? `${archive.name} (${name})` : name;
 }
 
 function filterForm(ctx: AppContext, action: string, query: FeedQuery, withCategory = true): SafeHtml {
@@ -293,7 +275,7 @@ export function feedRoutes(ctx: AppContext): FastifyPluginAsync {
       const asOf = new Date(result.reference).toISOString().slice(0, 10);
       const heading = `Trending papers${query.category ? ` in ${query.category.name}` : ''}`;
       const body = html`<div class="feed-head"><h1>${heading}</h1></div>
-<details class="small muted"><summary>Papers featured in the last ${TRENDING.windowDays} days up to ${dayLabel(asOf)}, ranked by upvotes and discussion with time decay.</summary>
+<details class="small muted"><summary>Papers featured in the last ${TRENDING.windowDays} days up to ${longDay(asOf)}, ranked by upvotes and discussion with time decay.</summary>
 <p>Score = (upvotes + ${TRENDING.commentWeight} × comments + 1) / (hours since featured + ${TRENDING.offsetHours})<sup>${TRENDING.gravity}</sup>.
 A new paper starts near the top and sinks unless people vote for it or discuss it.</p></details>
 <form class="filters" method="get" action="/papers/trending" aria-label="Filter">
@@ -347,7 +329,7 @@ ${
       const adjacent = adjacentAnnouncedDays(ctx.database, day, categories);
       const own = { ...query, category: undefined };
       const dayLink = (d: string): string => `${path}${keep(own, { date: d })}`;
-      const body = html`<div class="feed-head"><h1>${title} <span class="muted small">${dayLabel(day)}</span></h1></div>
+      const body = html`<div class="feed-head"><h1>${title} <span class="muted small">${longDay(day)}</span></h1></div>
 <p class="muted small">Every paper announced in ${name} on this day, featured or not.</p>
 <nav class="day-nav" aria-label="Previous and next day">
 ${adjacent.previous ? html`<a rel="prev" href="${dayLink(adjacent.previous)}">← ${shortDay(adjacent.previous)}</a>` : html`<span class="muted">No earlier papers</span>`}
@@ -356,12 +338,12 @@ ${adjacent.next ? html`<a rel="next" href="${dayLink(adjacent.next)}">${shortDay
 ${filterForm(ctx, path, own, false)}
 ${
   result.total === 0
-    ? html`<div class="empty"><p>No papers were announced in ${name} on ${dayLabel(day)}.</p></div>`
+    ? html`<div class="empty"><p>No papers were announced in ${name} on ${longDay(day)}.</p></div>`
     : html`<p class="muted small">${result.total} ${result.total === 1 ? 'paper' : 'papers'}.</p>
 ${cardList(result, `Papers in ${name}`)}
 ${pager(path, { ...own, date: day } as FeedQuery, result.total)}`
 }`;
-      return layout({ title: `${title}, ${dayLabel(day)} · Paperboy`, description: `New papers in ${title}.`, alternates, math: true }, body);
+      return layout({ title: `${title}, ${longDay(day)} · Paperboy`, description: `New papers in ${title}.`, alternates, math: true }, body);
     }));
   };
 }

@@ -23,6 +23,7 @@ import { findPaperByArxivId, type Paper } from '../papers/repository.js';
 import { findCategory } from '../papers/taxonomy.js';
 import { categoryChips, featuredLabel, lead, paperPath } from './card.js';
 import { csrfProtection, type CsrfProtection } from './csrf.js';
+import { shortDay } from './dates.js';
 import { sendError } from './errors.js';
 import { html, type SafeHtml } from './html.js';
 import { RATE_LIMITS } from './rate-limits.js';
@@ -41,14 +42,12 @@ const SUFFIX_RE = /\.(md|bib|ris)$/;
 const FETCH_TIMEOUT_MS = 30_000;
 const ID_EXAMPLES = 'arXiv ids look like 2106.09685 or hep-th/9901001';
 
-const dayFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
 
 /** "31 Mar 2007" in a `<time>` element. */
 function day(iso: string | null): SafeHtml | string {
   if (iso === null) return '';
-  const date = new Date(iso.length === 10 ? `${iso}T00:00:00Z` : iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return html`<time datetime="${iso}">${dayFormat.format(date)}</time>`;
+  const shown = shortDay(iso);
+  return shown === iso ? iso : html`<time datetime="${iso}">${shown}</time>`;
 }
 
 /** A readable name for arXiv's licence URLs ("CC BY 4.0"), else the URL. */

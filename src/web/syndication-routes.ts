@@ -11,7 +11,7 @@ import type { AppContext } from '../context.js';
 import { expandCategoryFilter, entriesByIds, listFeatured, listTrending, type FeedEntry } from '../feeds/feed.js';
 import { listRecentAnnounced, recentFeaturedDays } from '../feeds/recent.js';
 import { renderAtom, renderRss, type SyndicationFeed, type SyndicationItem } from '../feeds/syndication.js';
-import { findArchive, findCategory } from '../papers/taxonomy.js';
+import { categoryTitle } from '../papers/taxonomy.js';
 import { searchKeyword } from '../search/keyword.js';
 import { paperPath } from './card.js';
 import { sendError } from './errors.js';
@@ -48,11 +48,6 @@ function problemMessage(error: z.ZodError): string {
 }
 
 /** "Machine Learning (cs.LG)", "High Energy Physics - Theory (hep-th)", or the name itself. */
-function categoryTitle(name: string): string {
-  const known = findCategory(name) ?? findArchive(name);
-  return known ? `${known.name} (${name})` : name;
-}
-
 function parseDate(value: string | null | undefined): Date | null {
   if (!value) return null;
   const date = new Date(value);
