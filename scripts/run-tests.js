@@ -1,7 +1,12 @@
-// Runs every compiled test file with node's test runner. Node 20 has no glob
-// support in `--test`, so the file list is built here.
-// Usage: node scripts/run-tests.js [substring-filter...]
-import { readdirSync, statSync } from 'node:fs';
+// Runs every compiled test file with node's test runner, on SQLite, then the
+// files that use a database again on PostgreSQL (PAPERBOY_TEST_ENGINE=postgres).
+// Node 20 has no glob support in `--test`, so the file list is built here.
+// Usage: node scripts/run-tests.js [--engine sqlite|postgres] [substring-filter...]
+//
+// PostgreSQL: PAPERBOY_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
+// Where no server answers, the PostgreSQL pass is skipped with a notice, unless
+// CI is set or the URL was given explicitly: then it fails.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -15,7 +20,14 @@ function findTests(dir) {
   return out;
 }
 
-const filters = process.argv.slice(2);
+const args = process.argv.slice(2);
+let engines = ['sqlite', 'postgres'];
+const engineFlag = args.indexOf('--engine');
+if (engineFlag !== -1) {
+  engines = [args[engineFlag + 1]];
+  args.splice(engineFlag, 2);
+}
+const filters = args;
 const files = findTests('dist')
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
@@ -23,7 +35,39 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], {
-  stdio: 'inherit',
-});
-process.exit(result.status ?? 1);
+
+// A test file uses a database when it gets one from test/support (database.js,
+// app.js or the browser support); only those run a second time on PostgreSQL.
+const usesDatabase = (file) => /support\/(database|app)\.js|browser\/support\.js/.test(readFileSync(file, 'utf8'));
+
+function run(engine, list, extraEnv = {}) {
+  console.log(`\n# ${engine}: ${list.length} test files`);
+  const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...list], {
+    stdio: 'inherit',
+    env: { ...process.env, PAPERBOY_TEST_ENGINE: engine, ...extraEnv },
+  });
+  return result.status ?? 1;
+}
+
+let status = 0;
+if (engines.includes('sqlite')) status = run('sqlite', files);
+
+if (engines.includes('postgres')) {
+  const pgFiles = files.filter(usesDatabase);
+  const explicit = Boolean(process.env.PAPERBOY_TEST_DATABASE_URL);
+  const url = process.env.PAPERBOY_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+  const { canConnect, dropTestSchemas } = await import('../dist/src/db/postgres.js');
+  if (pgFiles.length === 0) {
+    // Nothing matched the filters.
+  } else if (await canConnect(url)) {
+    await dropTestSchemas(url);
+    const pgStatus = run('postgres', pgFiles, { PAPERBOY_TEST_DATABASE_URL: url });
+    if (status === 0) status = pgStatus;
+  } else if (explicit || process.env.CI) {
+    console.error(`PostgreSQL is not reachable at PAPERBOY_TEST_DATABASE_URL; the PostgreSQL suite cannot run`);
+    status = 1;
+  } else {
+    console.log('# postgres: skipped, no PostgreSQL server at 127.0.0.1:5432 (set PAPERBOY_TEST_DATABASE_URL)');
+  }
+}
+process.exit(status);

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { sqliteHandle } from '../dist/src/db/connection.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'docs/screenshots');
@@ -40,7 +41,7 @@ try {
   const base = `http://127.0.0.1:${t.app.server.address().port}`;
   // A paper with TeX in its title and abstract that KaTeX renders cleanly
   // (many abstracts use the authors' own macros, shown as red errors).
-  const candidates = t.ctx.database.sqlite
+  const candidates = sqliteHandle(t.ctx.database)
     .prepare(
       `SELECT arxiv_id FROM papers WHERE arxiv_id LIKE '0704.%' AND title LIKE '%$%$%' AND abstract LIKE '%$%$%$%$%'
        ORDER BY length(abstract) DESC, arxiv_id LIMIT 30`,

@@ -12,6 +12,7 @@ import { feedRoutes } from './web/feed-pages.js';
 import { paperRoutes } from './web/paper-page.js';
 import { searchRoutes } from './web/search-page.js';
 import { syndicationRoutes } from './web/syndication-routes.js';
+import { sqliteHandle } from './db/connection.js';
 
 /**
  * Builds the web application. No I/O happens here beyond what the context
@@ -44,7 +45,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {
-      ctx.database.sqlite.prepare('SELECT 1').get();
+      sqliteHandle(ctx.database).prepare('SELECT 1').get();
       return { status: 'ok' };
     } catch (err) {
       ctx.log.error({ err }, 'database not reachable');

@@ -25,7 +25,7 @@ test('every problem is listed at once, and no value is echoed', () => {
         PORT: 'abc',
         SECRET_KEY: secret,
         ARXIV_CATEGORIES: 'cs.LG,cs.XX',
-        DATABASE_URL: 'postgres://localhost/x',
+        DATABASE_URL: 'mysql://localhost/x',
         SMTP_URL: 'http://not-smtp',
         NODE_ENV: 'production',
       }),
@@ -38,6 +38,17 @@ test('every problem is listed at once, and no value is echoed', () => {
       return true;
     },
   );
+});
+
+test('DATABASE_URL selects PostgreSQL; unset or empty keeps the embedded SQLite file', () => {
+  assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://u@db.example:5432/paperboy' }).database, {
+    engine: 'postgres',
+    url: 'postgres://u@db.example:5432/paperboy',
+  });
+  assert.equal(loadConfig({ DATABASE_URL: 'postgresql://db/p' }).database.engine, 'postgres');
+  const embedded = loadConfig({ DATABASE_URL: '' });
+  assert.equal(embedded.database.engine, 'sqlite');
+  assert.deepEqual(embedded.database, { engine: 'sqlite', file: embedded.databaseFile });
 });
 
 test('production requires a secret key', () => {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { DatabaseLocation } from './db/connection.js';
 import { parseCategoryList } from './papers/taxonomy.js';
 
 const booleanFlag = z
@@ -17,8 +18,8 @@ const envSchema = z
     DATABASE_URL: z
       .string()
       .optional()
-      .refine((v) => v === undefined || v === '', {
-        message: 'server databases are not supported yet; unset DATABASE_URL to use the embedded SQLite database',
+      .refine((v) => v === undefined || v === '' || /^postgres(ql)?:\/\/[^\s]+$/.test(v), {
+        message: 'must be a postgres:// or postgresql:// URL (unset it for the embedded SQLite database)',
       }),
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -48,7 +49,10 @@ const envSchema = z
 export interface Config {
   env: 'development' | 'production' | 'test';
   dataDir: string;
+  /** The embedded SQLite file, used unless `database` is a server. */
   databaseFile: string;
+  /** The database the instance runs on: the embedded SQLite file, or PostgreSQL when DATABASE_URL is set. */
+  database: DatabaseLocation;
   host: string;
   port: number;
   baseUrl: string;
@@ -84,10 +88,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const dataDir = resolve(e.PAPERBOY_DATA_DIR);
+  const databaseFile = resolve(dataDir, 'paperboy.db');
+  const databaseUrl = e.DATABASE_URL === undefined || e.DATABASE_URL === '' ? undefined : e.DATABASE_URL;
   return {
     env: e.NODE_ENV,
     dataDir,
-    databaseFile: resolve(dataDir, 'paperboy.db'),
+    databaseFile,
+    database: databaseUrl === undefined ? { engine: 'sqlite', file: databaseFile } : { engine: 'postgres', url: databaseUrl },
     host: e.HOST,
     port: e.PORT,
     baseUrl: (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),

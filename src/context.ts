@@ -11,11 +11,16 @@ export interface AppContext {
   database: Database;
 }
 
-/** Opens the data directory and database and applies pending migrations. */
-export function createContext(config: Config, log: Logger = createLogger(config.logLevel)): AppContext {
+/** Opens the data directory and database (SQLite file or PostgreSQL) and applies pending migrations. */
+export async function createContext(config: Config, log: Logger = createLogger(config.logLevel)): Promise<AppContext> {
   mkdirSync(config.dataDir, { recursive: true });
-  const database = openDatabase(config.databaseFile);
-  const { applied } = migrate(database.sqlite);
-  for (const m of applied) log.info({ migration: m }, 'applied migration');
+  const database = openDatabase(config.database);
+  try {
+    const { applied } = await migrate(database);
+    for (const m of applied) log.info({ migration: m }, 'applied migration');
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
   return { config, log, database };
 }

@@ -9,6 +9,7 @@ import { createRegistry } from './jobs/registry.js';
 import { startScheduler } from './jobs/scheduler.js';
 import { createSchedules } from './jobs/schedules.js';
 import { startWorker } from './jobs/worker.js';
+import { sqliteHandle } from './db/connection.js';
 
 export const ROLES = ['web', 'worker', 'scheduler'] as const;
 export type Role = (typeof ROLES)[number];
@@ -32,12 +33,12 @@ export interface RunningServer {
  * finishes or releases its jobs, then the database closes).
  */
 export async function serve(config: Config, roles: ReadonlySet<Role>): Promise<RunningServer> {
-  const ctx = createContext(config);
+  const ctx = await createContext(config);
   // Papers imported while no Paperboy process ran (or by an older version) get featured now.
-  const { featured } = applyCategoryRule(ctx.database.sqlite, config.arxivCategories);
+  const { featured } = applyCategoryRule(sqliteHandle(ctx.database), config.arxivCategories);
   if (featured > 0) ctx.log.info({ featured }, 'featured new announcements');
   // Summaries of papers imported since the last run are written in the background.
-  enqueueSync(ctx.database.sqlite, jobSpec(digestJob, { sweep: false }, { uniqueKey: digestJobKey(false) }));
+  enqueueSync(sqliteHandle(ctx.database), jobSpec(digestJob, { sweep: false }, { uniqueKey: digestJobKey(false) }));
   const started: Stoppable[] = [];
   let app: FastifyInstance | undefined;
 

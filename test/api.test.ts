@@ -4,6 +4,7 @@ import { DailyPaper, ENDPOINTS, Paper, PaperSearchResult, encodeCursor } from '.
 import { featurePaper } from '../src/feeds/featuring.js';
 import { emptyApp, importedApp, type TestApp } from './support/app.js';
 import { sharedData } from './support/shared-data.js';
+import { sqliteHandle } from '../src/db/connection.js';
 
 const shared = sharedData();
 // Broad categories give days with hundreds of featured papers (173 on 2007-04-03).
@@ -95,7 +96,7 @@ describe('JSON API over the imported arXiv records', { skip: shared.skip }, () =
     assert.equal(a.status, 200);
     const items = dailyList(a);
     assert.ok(items.length >= 1);
-    const latest = t.ctx.database.sqlite.prepare('SELECT max(featured_on) FROM featured').pluck().get() as string;
+    const latest = sqliteHandle(t.ctx.database).prepare('SELECT max(featured_on) FROM featured').pluck().get() as string;
     for (const item of items) {
       assertHfItem(item);
       assert.equal(item.paper.submittedOnDailyAt?.slice(0, 10), latest);
@@ -161,7 +162,7 @@ describe('JSON API over the imported arXiv records', { skip: shared.skip }, () =
 
     // Give the two oldest papers of the first page engagement: trending puts them first.
     const [quiet, discussed] = [newest.at(-1), newest.at(-2)].map((i) => i?.paper.id ?? '');
-    const set = t.ctx.database.sqlite.prepare('UPDATE papers SET upvotes = ?, comment_count = ? WHERE arxiv_id = ?');
+    const set = sqliteHandle(t.ctx.database).prepare('UPDATE papers SET upvotes = ?, comment_count = ? WHERE arxiv_id = ?');
     set.run(5, 0, quiet);
     set.run(2, 7, discussed);
     const trending = dailyList(await get(t, '/api/daily_papers?date=2007-04-03&sort=trending&limit=3'));
@@ -189,7 +190,7 @@ describe('JSON API over the imported arXiv records', { skip: shared.skip }, () =
     for (const item of math) assert.ok(item.paper.categories.some((c) => c.startsWith('math.')));
 
     // A reader submits a paper already on 2011-02-03's feed: the day keeps its size.
-    const sqlite = t.ctx.database.sqlite;
+    const sqlite = sqliteHandle(t.ctx.database);
     const arxivId = sqlite
       .prepare(`SELECT p.arxiv_id FROM featured f JOIN papers p ON p.id = f.paper_id WHERE f.featured_on = '2011-02-03' LIMIT 1`)
       .pluck()
@@ -261,7 +262,7 @@ describe('JSON API over the imported arXiv records', { skip: shared.skip }, () =
   });
 
   test('papers: a cursor walk visits every paper once, newest announcement first', async () => {
-    const total = t.ctx.database.sqlite.prepare('SELECT count(*) FROM papers').pluck().get() as number;
+    const total = sqliteHandle(t.ctx.database).prepare('SELECT count(*) FROM papers').pluck().get() as number;
     const ids: string[] = [];
     const days: (string | null)[] = [];
     let url: string | undefined = '/api/papers?limit=100';
@@ -345,10 +346,10 @@ describe('JSON API over the imported arXiv records', { skip: shared.skip }, () =
       assert.equal(again.body, '');
     }
     const paper = await get(t, '/api/papers/0704.0001');
-    const modified = t.ctx.database.sqlite.prepare(`SELECT modified_at FROM papers WHERE arxiv_id = '0704.0001'`).pluck().get() as string;
+    const modified = sqliteHandle(t.ctx.database).prepare(`SELECT modified_at FROM papers WHERE arxiv_id = '0704.0001'`).pluck().get() as string;
     assert.equal(paper.headers['last-modified'], new Date(modified).toUTCString());
     // Content changed: the old ETag no longer matches.
-    t.ctx.database.sqlite.prepare(`UPDATE papers SET upvotes = upvotes + 1 WHERE arxiv_id = '0704.0001'`).run();
+    sqliteHandle(t.ctx.database).prepare(`UPDATE papers SET upvotes = upvotes + 1 WHERE arxiv_id = '0704.0001'`).run();
     assert.equal((await get(t, '/api/papers/0704.0001', { 'if-none-match': String(paper.headers.etag) })).status, 200);
     const error = await get(t, '/api/papers/2501.99999');
     assert.equal(error.headers['cache-control'], undefined, 'errors are not cached');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ArxivApiClient, ArxivApiError, apiId } from '../src/arxiv/api-client.js';
 import { ArxivHttpClient } from '../src/arxiv/http.js';
 import { ArxivListingClient, storeListing } from '../src/arxiv/listing-client.js';
-import { openDatabase } from '../src/db/connection.js';
+import { openDatabase, sqliteHandle } from '../src/db/connection.js';
 import { migrate } from '../src/db/migrate.js';
 import { startArxivServer, type ArxivServerOptions } from './support/arxiv-server.js';
 import { tempDataDir } from './support/cli.js';
@@ -127,11 +127,11 @@ test('the listing client fetches the announcement feed and its items import', { 
     assert.equal(listing.announcedOn, '2023-01-16');
     const database = openDatabase(join(tempDataDir(), 'paperboy.db'));
     try {
-      migrate(database.sqlite);
+      await migrate(database);
       const counts = await storeListing(database, listing);
       assert.equal(counts.imported, 4);
       assert.equal(counts.errors, 0);
-      const row = database.sqlite.prepare("SELECT announced_on, announced_estimated FROM papers WHERE arxiv_id = '2301.05651'").get();
+      const row = sqliteHandle(database).prepare("SELECT announced_on, announced_estimated FROM papers WHERE arxiv_id = '2301.05651'").get();
       assert.deepEqual(row, { announced_on: '2023-01-16', announced_estimated: 0 });
     } finally {
       await database.close();

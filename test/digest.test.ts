@@ -1,12 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { computeDigest, DIGEST_MODEL, digestAll, storedDigest } from '../src/papers/digest.js';
+import { sqliteHandle } from '../src/db/connection.js';
 import { importedApp } from './support/app.js';
 
 test('the digest job stores every paper once, redoes changed papers, and pages read what it stored', async () => {
   const t = await importedApp();
   try {
-    const { sqlite } = t.ctx.database;
+    const sqlite = sqliteHandle(t.ctx.database);
     const papers = sqlite.prepare('SELECT count(*) FROM papers').pluck().get() as number;
     const written = digestAll(sqlite, 0, new Date('2026-11-20T08:00:00Z'));
     assert.equal(written, papers);

@@ -6,6 +6,7 @@ import { applyCategoryRule, CATEGORY_RULE, FeatureError, featurePaper, unfeature
 import { importPaths } from '../src/ingest/import.js';
 import { emptyApp } from './support/app.js';
 import { tempDataDir } from './support/cli.js';
+import { sqliteHandle } from '../src/db/connection.js';
 
 function kaggleFile(records: { id: string; categories: string; created: string; title?: string }[]): string {
   const file = join(tempDataDir('paperboy-featuring-'), 'papers.jsonl');
@@ -39,7 +40,7 @@ function featuredRows(sqlite: import('../src/db/connection.js').Sqlite) {
 test('the category rule features new announcements once, on their announcement day', async () => {
   const t = await emptyApp({ ARXIV_CATEGORIES: 'cs.LG,hep-th' });
   try {
-    const { sqlite } = t.ctx.database;
+    const sqlite = sqliteHandle(t.ctx.database);
     await importPaths(t.ctx.database, [
       kaggleFile([
         { id: '2101.00001', categories: 'cs.LG stat.ML', created: 'Mon, 4 Jan 2021 10:00:00 GMT' },
@@ -91,16 +92,16 @@ test('archives in ARXIV_CATEGORIES cover their categories; an empty list feature
         { id: '2101.00005', categories: 'cs.LG', created: 'Mon, 4 Jan 2021 10:00:00 GMT' },
       ]),
     ]);
-    assert.equal(applyCategoryRule(t.ctx.database.sqlite, []).featured, 0);
+    assert.equal(applyCategoryRule(sqliteHandle(t.ctx.database), []).featured, 0);
     // The rule's watermark moved: papers seen while the list was empty are not featured later.
-    assert.equal(applyCategoryRule(t.ctx.database.sqlite, t.ctx.config.arxivCategories).featured, 0);
+    assert.equal(applyCategoryRule(sqliteHandle(t.ctx.database), t.ctx.config.arxivCategories).featured, 0);
   } finally {
     await t.close();
   }
   const u = await emptyApp({ ARXIV_CATEGORIES: 'math' });
   try {
     await importPaths(u.ctx.database, [kaggleFile([{ id: '2101.00002', categories: 'math.AG', created: 'Mon, 4 Jan 2021 10:00:00 GMT' }])]);
-    assert.equal(applyCategoryRule(u.ctx.database.sqlite, u.ctx.config.arxivCategories).featured, 1);
+    assert.equal(applyCategoryRule(sqliteHandle(u.ctx.database), u.ctx.config.arxivCategories).featured, 1);
   } finally {
     await u.close();
   }
@@ -109,7 +110,7 @@ test('archives in ARXIV_CATEGORIES cover their categories; an empty list feature
 test('curators feature by hand, moving a rule-featured paper to their day and credit', async () => {
   const t = await emptyApp({ ARXIV_CATEGORIES: 'cs.LG' });
   try {
-    const { sqlite } = t.ctx.database;
+    const sqlite = sqliteHandle(t.ctx.database);
     await importPaths(t.ctx.database, [kaggleFile([{ id: '2101.00001', categories: 'cs.LG', created: 'Mon, 4 Jan 2021 10:00:00 GMT' }])]);
     applyCategoryRule(sqlite, t.ctx.config.arxivCategories);
     featurePaper(sqlite, { arxivId: '2101.00001', on: '2021-01-08', source: 'curator', by: 'ada' });

@@ -5,6 +5,7 @@ import { featurePaper } from '../src/feeds/featuring.js';
 import { emptyApp, importedApp, type TestApp } from './support/app.js';
 import { sharedData } from './support/shared-data.js';
 import { all, one, parseXml } from './support/xml.js';
+import { sqliteHandle } from '../src/db/connection.js';
 
 const shared = sharedData();
 const skip = shared.skip;
@@ -129,14 +130,14 @@ function get(url: string, remoteAddress?: string): Promise<LightMyRequestRespons
 }
 
 function featuredDayOf(arxivId: string): string {
-  return t.ctx.database.sqlite
+  return sqliteHandle(t.ctx.database)
     .prepare('SELECT f.featured_on FROM featured f JOIN papers p ON p.id = f.paper_id WHERE p.arxiv_id = ?')
     .pluck()
     .get(arxivId) as string;
 }
 
 test('daily feed: the featured papers of the newest 7 featured days, newest day first, in RSS and Atom', { skip }, async () => {
-  const expected = t.ctx.database.sqlite
+  const expected = sqliteHandle(t.ctx.database)
     .prepare(
       `SELECT p.arxiv_id FROM featured f JOIN papers p ON p.id = f.paper_id
        WHERE f.hidden_at IS NULL AND f.featured_on IN
@@ -153,7 +154,7 @@ test('daily feed: the featured papers of the newest 7 featured days, newest day 
   const days = rss.arxivIds.map(featuredDayOf);
   assert.deepEqual(days, [...days].sort().reverse(), 'newest featured day first');
   // Titles are the TeX-stripped plain text, exactly as stored.
-  const titleOf = t.ctx.database.sqlite.prepare('SELECT title_text FROM papers WHERE arxiv_id = ?').pluck();
+  const titleOf = sqliteHandle(t.ctx.database).prepare('SELECT title_text FROM papers WHERE arxiv_id = ?').pluck();
   assert.deepEqual(
     rss.titles,
     rss.arxivIds.map((id) => titleOf.get(id)),
@@ -210,7 +211,7 @@ test('trending feed: at most 50 featured papers in RSS and Atom', { skip }, asyn
 });
 
 test('category feed: the newest announced papers of a category, featured or not', { skip }, async () => {
-  const sqlite = t.ctx.database.sqlite;
+  const sqlite = sqliteHandle(t.ctx.database);
   const inCategory = sqlite.prepare(
     `SELECT p.arxiv_id, p.announced_on FROM papers p
      WHERE p.announced_on IS NOT NULL AND EXISTS (SELECT 1 FROM paper_categories pc WHERE pc.paper_id = p.id AND pc.category = ?)`,
@@ -259,7 +260,7 @@ test('search feed: keyword results by relevance in RSS and Atom', { skip }, asyn
 });
 
 test('search feed: titles with & and < come through escaped and intact', { skip }, async () => {
-  const row = t.ctx.database.sqlite
+  const row = sqliteHandle(t.ctx.database)
     .prepare("SELECT arxiv_id, title_text FROM papers WHERE title_text LIKE '%&%' ORDER BY id LIMIT 1")
     .get() as { arxiv_id: string; title_text: string } | undefined;
   assert.ok(row, 'the shared data has a title with &');
@@ -344,7 +345,7 @@ test('an instance without papers serves valid empty feeds', async () => {
 
 // Mutates the instance: keep it last.
 test('a day with more than 100 featured papers is cut at 100; control characters in stored text are stripped', { skip }, async () => {
-  const sqlite = t.ctx.database.sqlite;
+  const sqlite = sqliteHandle(t.ctx.database);
   const ids = sqlite.prepare('SELECT arxiv_id FROM papers ORDER BY id LIMIT 120').pluck().all() as string[];
   for (const arxivId of ids) featurePaper(sqlite, { arxivId, on: '2099-01-01', source: 'curator', by: 'tester' });
   const first = checkRss(await get('/feeds/daily.rss'), '/feeds/daily.rss').arxivIds[0];

@@ -14,10 +14,11 @@ import { startWorker } from '../src/jobs/worker.js';
 import { startArxivServer } from './support/arxiv-server.js';
 import { tempDataDir } from './support/cli.js';
 import { sharedData } from './support/shared-data.js';
+import { sqliteHandle } from '../src/db/connection.js';
 
 const shared = sharedData();
 
-function context(env: Record<string, string>): { ctx: AppContext; lines: string[] } {
+async function context(env: Record<string, string>): Promise<{ ctx: AppContext; lines: string[] }> {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -26,7 +27,7 @@ function context(env: Record<string, string>): { ctx: AppContext; lines: string[
     },
   });
   const config = loadConfig({ PAPERBOY_DATA_DIR: tempDataDir(), ARXIV_MIN_INTERVAL_MS: '0', ...env });
-  const ctx = createContext(config, pino({ level: 'info' }, sink));
+  const ctx = await createContext(config, pino({ level: 'info' }, sink));
   return { ctx, lines };
 }
 
@@ -50,7 +51,7 @@ test('offline, the harvest job fails softly: a warning, and a retry later by the
   const { port } = s.address() as AddressInfo;
   await new Promise<void>((resolve) => s.close(() => resolve()));
 
-  const { ctx, lines } = context({ ARXIV_OAI_URL: `http://127.0.0.1:${port}/oai`, BASE_URL: 'http://offline.test' });
+  const { ctx, lines } = await context({ ARXIV_OAI_URL: `http://127.0.0.1:${port}/oai`, BASE_URL: 'http://offline.test' });
   const worker = startWorker(ctx, createRegistry(), { pollMs: 20, concurrency: 1 });
   try {
     const { id } = await enqueue(ctx.database.db, jobSpec(harvestJob, {}, { uniqueKey: 'harvest:offline-test' }));
@@ -73,7 +74,7 @@ test('offline, the harvest job fails softly: a warning, and a retry later by the
 
 test('the worker runs a harvest job end to end', { skip: shared.skip }, async () => {
   const server = await startArxivServer({ sharedData: shared.dir, oaiPageSize: 4 });
-  const { ctx } = context({ ARXIV_OAI_URL: server.oaiUrl, ARXIV_CATEGORIES: 'hep-th', BASE_URL: 'http://worker.test' });
+  const { ctx } = await context({ ARXIV_OAI_URL: server.oaiUrl, ARXIV_CATEGORIES: 'hep-th', BASE_URL: 'http://worker.test' });
   const worker = startWorker(ctx, createRegistry(), { pollMs: 20, concurrency: 1 });
   try {
     const { id } = await enqueue(ctx.database.db, jobSpec(harvestJob, { from: '2017-12-01', until: '2017-12-31' }));
@@ -89,7 +90,7 @@ test('the worker runs a harvest job end to end', { skip: shared.skip }, async ()
       ['physics:hep-th'],
     );
     assert.equal(server.oaiRequests()[0]?.params['set'], 'physics:hep-th');
-    const papers = ctx.database.sqlite.prepare('SELECT count(*) FROM papers').pluck().get();
+    const papers = sqliteHandle(ctx.database).prepare('SELECT count(*) FROM papers').pluck().get();
     assert.equal(papers, server.oaiRecords.length);
     assert.equal(server.requests[0]?.userAgent, 'Paperboy/0.1 (+http://worker.test)');
   } finally {

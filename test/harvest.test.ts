@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ArxivHttpClient, ArxivHttpError } from '../src/arxiv/http.js';
 import { OaiHarvester, OaiProtocolError, type HarvestProgress } from '../src/arxiv/oai-harvester.js';
-import { openDatabase, type Database } from '../src/db/connection.js';
+import { openDatabase, type Database, sqliteHandle } from '../src/db/connection.js';
 import { migrate } from '../src/db/migrate.js';
 import { createLogger } from '../src/log.js';
 import { startArxivServer, type ArxivFixtureServer, type ArxivServerOptions } from './support/arxiv-server.js';
@@ -22,7 +22,7 @@ interface Rig {
 async function rig(options: Omit<ArxivServerOptions, 'sharedData'> = {}, now?: () => Date): Promise<Rig> {
   const server = await startArxivServer({ sharedData: shared.dir, ...options });
   const database = openDatabase(join(tempDataDir(), 'paperboy.db'));
-  migrate(database.sqlite);
+  await migrate(database);
   const http = new ArxivHttpClient({ minIntervalMs: 0, userAgent: 'Paperboy/0.1 (+http://test)', backoffMs: 5, maxAttempts: 2 });
   const harvester = new OaiHarvester({ database, http, oaiUrl: server.oaiUrl, log: createLogger('silent'), now });
   return {
@@ -37,7 +37,7 @@ async function rig(options: Omit<ArxivServerOptions, 'sharedData'> = {}, now?: (
 }
 
 function paperIds(database: Database): string[] {
-  return database.sqlite.prepare('SELECT arxiv_id FROM papers ORDER BY arxiv_id').pluck().all() as string[];
+  return sqliteHandle(database).prepare('SELECT arxiv_id FROM papers ORDER BY arxiv_id').pluck().all() as string[];
 }
 
 function allServed(server: ArxivFixtureServer): string[] {
@@ -56,7 +56,7 @@ test('follows resumption tokens to the end and imports every record exactly once
         onPage: (p) => {
           seen.push(p);
           // The page's papers and its checkpoint are visible together, right after each page.
-          const state = database.sqlite.prepare('SELECT * FROM harvest_state').get() as Record<string, unknown>;
+          const state = sqliteHandle(database).prepare('SELECT * FROM harvest_state').get() as Record<string, unknown>;
           assert.equal(state.pages_done, p.page);
           assert.equal(state.records_done, p.records);
           const committed = server.oaiPages.slice(0, p.page).flat();
@@ -91,7 +91,7 @@ test('follows resumption tokens to the end and imports every record exactly once
     calls.slice(1).forEach((c, i) => assert.deepEqual(c.params, { verb: 'ListRecords', resumptionToken: `fx-g1-p${i + 1}` }));
     assert.match(calls[0]?.userAgent ?? '', /^Paperboy\/0\.1 \(\+/);
 
-    const state = database.sqlite.prepare('SELECT * FROM harvest_state').all() as Record<string, unknown>[];
+    const state = sqliteHandle(database).prepare('SELECT * FROM harvest_state').all() as Record<string, unknown>[];
     assert.equal(state.length, 1);
     assert.ok(state[0]?.finished_at, 'the run is marked finished');
     assert.equal(state[0]?.complete_list_size, server.oaiRecords.length);
@@ -110,7 +110,7 @@ test('running the same harvest again starts a new run from `from`; the writes ar
     assert.equal(again.imported, 0);
     assert.equal(again.unchanged, r.server.oaiRecords.length);
     assert.deepEqual(paperIds(r.database), allServed(r.server));
-    const runs = r.database.sqlite.prepare('SELECT count(*) FROM harvest_state WHERE finished_at IS NOT NULL').pluck().get();
+    const runs = sqliteHandle(r.database).prepare('SELECT count(*) FROM harvest_state WHERE finished_at IS NOT NULL').pluck().get();
     assert.equal(runs, 2);
     const firstRequests = r.server.oaiRequests().filter((c) => c.params['from'] !== undefined);
     assert.equal(firstRequests.length, 2);
@@ -154,7 +154,7 @@ test('an interrupted harvest resumes from its last committed page without refetc
   try {
     const request = { from: '2017-12-01', until: '2017-12-31' };
     await assert.rejects(r.harvester.harvest(request), ArxivHttpError);
-    const state = r.database.sqlite.prepare('SELECT pages_done, resumption_token, finished_at FROM harvest_state').get();
+    const state = sqliteHandle(r.database).prepare('SELECT pages_done, resumption_token, finished_at FROM harvest_state').get();
     assert.deepEqual(state, { pages_done: 3, resumption_token: 'fx-g1-p3', finished_at: null });
     assert.equal(paperIds(r.database).length, r.server.oaiPages.slice(0, 3).flat().length);
 
@@ -202,7 +202,7 @@ test('noRecordsMatch is a successful, empty harvest', { skip: shared.skip }, asy
     assert.equal(summary.pages, 0);
     assert.equal(summary.skipped, 0);
     assert.equal(summary.coveredUntil, '2030-01-02');
-    const state = r.database.sqlite.prepare('SELECT finished_at FROM harvest_state').pluck().get();
+    const state = sqliteHandle(r.database).prepare('SELECT finished_at FROM harvest_state').pluck().get();
     assert.ok(state, 'finished');
   } finally {
     await r.close();
@@ -242,7 +242,7 @@ test('a truncated page is not committed: the checkpoint stays on it', { skip: sh
   try {
     const request = { from: '2017-12-01', until: '2017-12-31' };
     await assert.rejects(r.harvester.harvest(request), /unusable OAI-PMH page/);
-    assert.equal(r.database.sqlite.prepare('SELECT resumption_token FROM harvest_state').pluck().get(), 'fx-g1-p1');
+    assert.equal(sqliteHandle(r.database).prepare('SELECT resumption_token FROM harvest_state').pluck().get(), 'fx-g1-p1');
     truncate = false;
     await r.harvester.harvest(request);
     assert.deepEqual(paperIds(r.database), allServed(r.server));
@@ -256,7 +256,7 @@ test('a record whose write fails is skipped alone; the rest of its page commits'
   try {
     const victim = r.server.oaiRecords[1]?.arxivId ?? '';
     // Stands in for any write error (a constraint, a bug) on one record.
-    r.database.sqlite.exec(
+    sqliteHandle(r.database).exec(
       `CREATE TRIGGER refuse_one BEFORE INSERT ON papers WHEN NEW.arxiv_id = '${victim}' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
     );
     const summary = await r.harvester.harvest({ from: '2017-12-01', until: '2017-12-31' });

@@ -12,6 +12,7 @@ import { createContext, type AppContext } from '../src/context.js';
 import { enqueue } from '../src/jobs/queue.js';
 import { createLogger } from '../src/log.js';
 import { createStepTables, stepsJob } from './fixtures/steps-job.js';
+import { sqliteHandle } from '../src/db/connection.js';
 
 // Crash safety of the job queue with real processes: a worker killed with
 // SIGKILL mid-job (no chance to release anything) loses no job, and the
@@ -27,11 +28,11 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function setup(): { dir: string; ctx: AppContext } {
+async function setup(): Promise<{ dir: string; ctx: AppContext }> {
   const dir = mkdtempSync(join(tmpdir(), 'paperboy-sigkill-'));
   dirs.push(dir);
-  const ctx = createContext(loadConfig({ PAPERBOY_DATA_DIR: dir, LOG_LEVEL: 'silent', NODE_ENV: 'test' }), createLogger('silent'));
-  createStepTables(ctx.database.sqlite);
+  const ctx = await createContext(loadConfig({ PAPERBOY_DATA_DIR: dir, LOG_LEVEL: 'silent', NODE_ENV: 'test' }), createLogger('silent'));
+  createStepTables(sqliteHandle(ctx.database));
   return { dir, ctx };
 }
 
@@ -64,7 +65,7 @@ interface Counts {
 }
 
 function effects(ctx: AppContext, key: string): Counts {
-  return ctx.database.sqlite
+  return sqliteHandle(ctx.database)
     .prepare<[string], Counts>('SELECT count(*) AS rows, count(DISTINCT step) AS "distinct" FROM effects WHERE job = ?')
     .get(key) ?? { rows: 0, distinct: 0 };
 }
@@ -77,17 +78,17 @@ interface JobState {
 }
 
 function jobStates(ctx: AppContext): JobState[] {
-  return ctx.database.sqlite.prepare<[], JobState>('SELECT id, status, attempts, result FROM jobs ORDER BY id').all();
+  return sqliteHandle(ctx.database).prepare<[], JobState>('SELECT id, status, attempts, result FROM jobs ORDER BY id').all();
 }
 
 function runs(ctx: AppContext, key: string): { attempt: number; pid: number }[] {
-  return ctx.database.sqlite
+  return sqliteHandle(ctx.database)
     .prepare<[string], { attempt: number; pid: number }>('SELECT attempt, pid FROM runs WHERE job = ? ORDER BY rowid')
     .all(key);
 }
 
 test('a job whose worker is SIGKILLed mid-way is re-run once by the next worker, effects exactly once', async () => {
-  const { dir, ctx } = setup();
+  const { dir, ctx } = await setup();
   const STEPS = 20;
   await enqueue(ctx.database.db, { type: stepsJob, payload: { key: 'a', steps: STEPS, stepMs: 40 } });
 
@@ -124,7 +125,7 @@ test('a job whose worker is SIGKILLed mid-way is re-run once by the next worker,
 });
 
 test('several queued jobs survive a SIGKILL mid-run: all done, none lost, every effect once', async () => {
-  const { dir, ctx } = setup();
+  const { dir, ctx } = await setup();
   const JOBS = 6;
   const STEPS = 10;
   const keys = Array.from({ length: JOBS }, (_, i) => `j${i}`);

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { openDatabase } from '../src/db/connection.js';
+import { openDatabase, sqliteHandle } from '../src/db/connection.js';
 import { featurePaper, unfeaturePaper } from '../src/feeds/featuring.js';
 import { importedApp, emptyApp, type TestApp } from './support/app.js';
 
@@ -26,7 +26,7 @@ describe('feed pages over the real arXiv records', () => {
   const get = (url: string) => t.app.inject({ url });
 
   test('/ and /papers show the latest day with featured papers', async () => {
-    const latest = t.ctx.database.sqlite
+    const latest = sqliteHandle(t.ctx.database)
       .prepare('SELECT max(featured_on) FROM featured WHERE hidden_at IS NULL')
       .pluck()
       .get() as string;
@@ -42,7 +42,7 @@ describe('feed pages over the real arXiv records', () => {
   test('a day lists its featured papers with who featured them, paginated by 50', async () => {
     const res = await get('/papers/date/2007-04-03');
     assert.equal(res.statusCode, 200);
-    const total = t.ctx.database.sqlite
+    const total = sqliteHandle(t.ctx.database)
       .prepare("SELECT count(*) FROM featured WHERE featured_on = '2007-04-03' AND hidden_at IS NULL")
       .pluck()
       .get() as number;
@@ -57,7 +57,7 @@ describe('feed pages over the real arXiv records', () => {
   });
 
   test('previous and next skip days without papers', async () => {
-    const days = t.ctx.database.sqlite
+    const days = sqliteHandle(t.ctx.database)
       .prepare("SELECT DISTINCT featured_on FROM featured WHERE hidden_at IS NULL AND featured_on BETWEEN '2007-04-01' AND '2007-04-30' ORDER BY 1")
       .pluck()
       .all() as string[];
@@ -91,7 +91,7 @@ describe('feed pages over the real arXiv records', () => {
     const ids = paperIds(res.body);
     assert.ok(ids.length > 0);
     const placeholders = ids.map(() => '?').join(',');
-    const outside = t.ctx.database.sqlite
+    const outside = sqliteHandle(t.ctx.database)
       .prepare(
         `SELECT count(*) FROM papers p WHERE p.arxiv_id IN (${placeholders})
          AND NOT EXISTS (SELECT 1 FROM paper_categories pc WHERE pc.paper_id = p.id AND pc.category = 'hep-th')`,
@@ -140,28 +140,28 @@ describe('feed pages over the real arXiv records', () => {
   });
 
   test('trending ranks by votes and discussion with time decay', async () => {
-    const day = t.ctx.database.sqlite.prepare('SELECT max(featured_on) FROM featured').pluck().get() as string;
+    const day = sqliteHandle(t.ctx.database).prepare('SELECT max(featured_on) FROM featured').pluck().get() as string;
     // The newest day has a single paper; feature two more on it to rank them.
     for (const arxivId of ['0704.0003', '0704.0004']) {
-      featurePaper(t.ctx.database.sqlite, { arxivId, on: day, source: 'curator', by: 'ada' });
+      featurePaper(sqliteHandle(t.ctx.database), { arxivId, on: day, source: 'curator', by: 'ada' });
     }
     const ids = ['0704.0003', '0704.0004'];
     const [a, b] = ids as [string, string];
-    t.ctx.database.sqlite.prepare('UPDATE papers SET upvotes = 50 WHERE arxiv_id = ?').run(b);
+    sqliteHandle(t.ctx.database).prepare('UPDATE papers SET upvotes = 50 WHERE arxiv_id = ?').run(b);
     const res = await get('/papers/trending');
     assert.equal(res.statusCode, 200);
     const order = paperIds(res.body);
     assert.equal(order[0], b);
     assert.ok(order.includes(a));
-    t.ctx.database.sqlite.prepare('UPDATE papers SET upvotes = 0 WHERE arxiv_id = ?').run(b);
+    sqliteHandle(t.ctx.database).prepare('UPDATE papers SET upvotes = 0 WHERE arxiv_id = ?').run(b);
   });
 
   test('curators feature and unfeature; a curated paper says who featured it', async () => {
-    featurePaper(t.ctx.database.sqlite, { arxivId: '0704.0002', on: '2007-04-08', source: 'curator', by: 'ada' });
+    featurePaper(sqliteHandle(t.ctx.database), { arxivId: '0704.0002', on: '2007-04-08', source: 'curator', by: 'ada' });
     const day = await get('/papers/date/2007-04-08');
     assert.match(day.body, /Featured by ada/);
     assert.ok(paperIds(day.body).includes('0704.0002'));
-    assert.equal(unfeaturePaper(t.ctx.database.sqlite, '0704.0002', 'ada'), true);
+    assert.equal(unfeaturePaper(sqliteHandle(t.ctx.database), '0704.0002', 'ada'), true);
     const after = await get('/papers/date/2007-04-08');
     assert.ok(!paperIds(after.body).includes('0704.0002'));
   });
@@ -175,9 +175,9 @@ describe('feed pages over the real arXiv records', () => {
     assert.equal(gunzipSync(first.rawPayload).toString('utf8'), plain.body);
     assert.equal(first.headers.etag, plain.headers.etag);
     // A second connection stands for an import or worker process writing to the same database.
-    const other = openDatabase(t.ctx.database.file);
+    const other = openDatabase(t.ctx.database.location);
     try {
-      featurePaper(other.sqlite, { arxivId: '0704.0005', on: '2007-04-08', source: 'curator', by: 'grace' });
+      featurePaper(sqliteHandle(other), { arxivId: '0704.0005', on: '2007-04-08', source: 'curator', by: 'grace' });
     } finally {
       await other.close();
     }
@@ -232,7 +232,7 @@ describe('search page', () => {
     const ids = paperIds(res.body);
     assert.ok(ids.length > 0);
     for (const id of ids) {
-      const row = t.ctx.database.sqlite
+      const row = sqliteHandle(t.ctx.database)
         .prepare(
           `SELECT announced_on, EXISTS (SELECT 1 FROM paper_categories pc WHERE pc.paper_id = p.id AND pc.category = 'hep-th') AS inside
            FROM papers p WHERE arxiv_id = ?`,
@@ -241,7 +241,7 @@ describe('search page', () => {
       assert.equal(row.inside, 1, id);
       assert.ok(row.announced_on >= '2007-04-01' && row.announced_on <= '2007-04-30', id);
     }
-    const candidates = t.ctx.database.sqlite
+    const candidates = sqliteHandle(t.ctx.database)
       .prepare('SELECT arxiv_id, title_text FROM papers p WHERE NOT EXISTS (SELECT 1 FROM featured f WHERE f.paper_id = p.id)')
       .all() as { arxiv_id: string; title_text: string }[];
     const plain = candidates.find((c) => /^[A-Za-z]+( [A-Za-z]+){4,}$/.test(c.title_text));

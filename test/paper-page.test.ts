@@ -9,6 +9,7 @@ import { startArxivServer, type ArxivFixtureServer } from './support/arxiv-serve
 import { emptyApp, importedApp, type TestApp } from './support/app.js';
 import { tempDataDir } from './support/cli.js';
 import { sharedData } from './support/shared-data.js';
+import { sqliteHandle } from '../src/db/connection.js';
 
 const shared = sharedData();
 
@@ -177,7 +178,7 @@ describe('paper pages on the imported shared data', { skip: shared.skip }, () =>
   test('Last-Modified from the stored record, and 304 for a current copy', async () => {
     const first = await t.app.inject('/papers/0704.0016');
     const lastModified = first.headers['last-modified'] as string;
-    const row = t.ctx.database.sqlite.prepare("SELECT modified_at FROM papers WHERE arxiv_id = '0704.0016'").pluck().get() as string;
+    const row = sqliteHandle(t.ctx.database).prepare("SELECT modified_at FROM papers WHERE arxiv_id = '0704.0016'").pluck().get() as string;
     assert.equal(lastModified, new Date(Math.floor(Date.parse(row) / 1000) * 1000).toUTCString());
     assert.equal(first.headers['cache-control'], 'no-cache');
 
@@ -261,7 +262,7 @@ describe('fetching a paper from arXiv', { skip: shared.skip }, () => {
     await server.close();
   });
   const stored = (id: string): number =>
-    t.ctx.database.sqlite.prepare('SELECT count(*) FROM papers WHERE arxiv_id = ?').pluck().get(id) as number;
+    sqliteHandle(t.ctx.database).prepare('SELECT count(*) FROM papers WHERE arxiv_id = ?').pluck().get(id) as number;
 
   test('the form fetches, stores (with its search index row) and redirects to the page', async () => {
     const notFound = await t.app.inject('/papers/1707.08567');
@@ -275,7 +276,7 @@ describe('fetching a paper from arXiv', { skip: shared.skip }, () => {
     const page = await t.app.inject('/papers/1707.08567');
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /Proceedings of Workshop AEW10: Concepts in Information Theory and Communications/);
-    const fts = t.ctx.database.sqlite
+    const fts = sqliteHandle(t.ctx.database)
       .prepare("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'boppard'")
       .pluck()
       .get() as number;
@@ -352,7 +353,7 @@ test('arXiv unreachable: 503 with a clear message, nothing stored', { skip: shar
     assert.equal(res.headers['retry-after'], '60');
     assert.match(res.body, /arXiv cannot be reached from this server right now/);
     assert.match(res.body, /arXiv:1707\.08567 was not fetched; try again later/);
-    assert.equal(t.ctx.database.sqlite.prepare('SELECT count(*) FROM papers').pluck().get(), 0);
+    assert.equal(sqliteHandle(t.ctx.database).prepare('SELECT count(*) FROM papers').pluck().get(), 0);
   } finally {
     await t.close();
   }

@@ -1,7 +1,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { openDatabase } from '../src/db/connection.js';
+import { openDatabase, sqliteHandle } from '../src/db/connection.js';
 import { featurePaper, unfeaturePaper } from '../src/feeds/featuring.js';
 import { searchKeyword, type KeywordOptions } from '../src/search/keyword.js';
 import { runCli, tempDataDir } from './support/cli.js';
@@ -126,15 +126,15 @@ test('featuredOnly: papers featured in the daily feed and not hidden since', { s
     const found = async (featuredOnly: boolean): Promise<string[]> =>
       (await searchKeyword(database, 'diphoton', { limit: 5, featuredOnly })).hits.map((h) => h.arxivId);
     assert.deepEqual(await found(true), []);
-    featurePaper(database.sqlite, { arxivId: '0704.0001', on: '2007-04-03', source: 'curator', by: 'alice' });
+    featurePaper(sqliteHandle(database), { arxivId: '0704.0001', on: '2007-04-03', source: 'curator', by: 'alice' });
     assert.deepEqual(await found(true), ['0704.0001']);
     const result = await searchKeyword(database, 'diphoton', { limit: 5, featuredOnly: true });
     assert.deepEqual([result.total, result.totalIsLowerBound], [1, false]);
-    assert.equal(unfeaturePaper(database.sqlite, '0704.0001', 'alice'), true);
+    assert.equal(unfeaturePaper(sqliteHandle(database), '0704.0001', 'alice'), true);
     assert.deepEqual(await found(true), []);
     assert.deepEqual(await found(false), ['0704.0001']);
   } finally {
-    database.sqlite.prepare("DELETE FROM featured WHERE paper_id = (SELECT id FROM papers WHERE arxiv_id = '0704.0001')").run();
+    sqliteHandle(database).prepare("DELETE FROM featured WHERE paper_id = (SELECT id FROM papers WHERE arxiv_id = '0704.0001')").run();
     await database.close();
   }
 });

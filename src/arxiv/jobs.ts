@@ -7,6 +7,7 @@ import type { Schedule } from '../jobs/scheduler.js';
 import { parseCategoryList } from '../papers/taxonomy.js';
 import { ArxivUnreachableError, sharedArxivHttp } from './http.js';
 import { isIsoDate, OaiHarvester, oaiSetsForCategories, totalCounts, validateWindow, type HarvestSummary } from './oai-harvester.js';
+import { sqliteHandle } from '../db/connection.js';
 
 const isoDate = z.string().refine(isIsoDate, 'must be a date written YYYY-MM-DD');
 
@@ -63,8 +64,8 @@ export const harvestHandler: JobHandler<HarvestJobPayload> = async ({ job, signa
     throw err;
   }
   const total = totalCounts(summaries);
-  const { featured } = applyCategoryRule(ctx.database.sqlite, config.arxivCategories);
-  enqueueSync(ctx.database.sqlite, jobSpec(digestJob, { sweep: true }, { uniqueKey: digestJobKey(true) }));
+  const { featured } = applyCategoryRule(sqliteHandle(ctx.database), config.arxivCategories);
+  enqueueSync(sqliteHandle(ctx.database), jobSpec(digestJob, { sweep: true }, { uniqueKey: digestJobKey(true) }));
   log.info({ ...total, featured }, 'harvest job done');
   return { ...total, sets: summaries.map((s) => ({ set: s.set, from: s.from, coveredUntil: s.coveredUntil, records: s.records })) };
 };

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { withSqliteTransaction, type Database, type Sqlite } from '../db/connection.js';
+import { withSqliteTransaction, type Database, type Sqlite, sqliteHandle } from '../db/connection.js';
 import type { HarvestStateTable } from '../db/schema.js';
 import { readOaiPage } from '../ingest/parsers/oai.js';
 import type { ParseItem } from '../ingest/record.js';
@@ -440,7 +440,7 @@ export class OaiHarvester {
 
   /** The latest day a finished harvest of this set covered, if any. */
   lastCoveredUntil(prefix: string, setSpec: string): string | null {
-    const row = this.deps.database.sqlite
+    const row = sqliteHandle(this.deps.database)
       .prepare(
         `SELECT covered_until FROM harvest_state
          WHERE metadata_prefix = ? AND set_spec = ? AND finished_at IS NOT NULL AND covered_until IS NOT NULL
@@ -452,14 +452,14 @@ export class OaiHarvester {
   }
 
   private openRun(key: string): StateRow | undefined {
-    return this.deps.database.sqlite
+    return sqliteHandle(this.deps.database)
       .prepare('SELECT * FROM harvest_state WHERE harvest_key = ? AND finished_at IS NULL')
       .get(key) as StateRow | undefined;
   }
 
   private createRun(key: string, prefix: string, setSpec: string, from: string, until: string | null): StateRow {
     const now = this.now().toISOString();
-    const { sqlite } = this.deps.database;
+    const sqlite = sqliteHandle(this.deps.database);
     try {
       sqlite
         .prepare(
@@ -477,14 +477,14 @@ export class OaiHarvester {
   }
 
   private restartRun(state: StateRow): StateRow {
-    const result = this.deps.database.sqlite
+    const result = sqliteHandle(this.deps.database)
       .prepare(
         `UPDATE harvest_state SET resumption_token = NULL, restarts = restarts + 1, updated_at = ?
          WHERE id = ? AND pages_done = ? AND finished_at IS NULL`,
       )
       .run(this.now().toISOString(), state.id, state.pages_done);
     if (result.changes !== 1) throw new HarvestConflictError(`harvest ${state.harvest_key} was advanced by another process`);
-    return this.reload(this.deps.database.sqlite, state.id);
+    return this.reload(sqliteHandle(this.deps.database), state.id);
   }
 
   private reload(sqlite: Sqlite, id: number): StateRow {

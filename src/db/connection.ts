@@ -4,6 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import {
   CompiledQuery,
   Kysely,
+  PostgresDialect,
   SqliteAdapter,
   SqliteDriver,
   SqliteIntrospector,
@@ -12,20 +13,49 @@ import {
   type Dialect,
   type Driver,
 } from 'kysely';
+import { createPool, redactUrl, type PgPool } from './postgres.js';
 import type { DB } from './schema.js';
 
 export type Sqlite = BetterSqlite3.Database;
 
+/** Which database engine an instance runs on. */
+export type Engine = 'sqlite' | 'postgres';
+
+/** Where an instance's database is: the embedded SQLite file or a PostgreSQL server. */
+export type DatabaseLocation = { engine: 'sqlite'; file: string } | { engine: 'postgres'; url: string };
+
 /**
- * One open database: the raw better-sqlite3 handle (for the bulk import path
- * and migrations, which need synchronous transactions) and the typed Kysely
- * instance everything else uses. Both share one connection.
+ * One open database. Everything outside `src/db/` goes through the typed Kysely
+ * instance (`db`), whose queries run unchanged on both engines; SQL that only
+ * one engine understands lives in the named engine-specific modules of
+ * `src/db/` (keyword index, bulk paper writer, job claiming, change
+ * notification), which reach the driver through {@link sqliteHandle} and
+ * {@link postgresPool}. A test keeps every other module off the drivers.
  */
 export interface Database {
-  sqlite: Sqlite;
+  engine: Engine;
   db: Kysely<DB>;
-  file: string;
+  location: DatabaseLocation;
+  /** For logs and messages: the file, or the server URL without its password. */
+  description: string;
   close(): Promise<void>;
+}
+
+const sqliteHandles = new WeakMap<Database, Sqlite>();
+const postgresPools = new WeakMap<Database, PgPool>();
+
+/** The raw better-sqlite3 handle of a SQLite database. Only for modules under src/db/. */
+export function sqliteHandle(database: Database): Sqlite {
+  const handle = sqliteHandles.get(database);
+  if (handle === undefined) throw new Error(`not a SQLite database: ${database.description}`);
+  return handle;
+}
+
+/** The pg pool of a PostgreSQL database. Only for modules under src/db/. */
+export function postgresPool(database: Database): PgPool {
+  const pool = postgresPools.get(database);
+  if (pool === undefined) throw new Error(`not a PostgreSQL database: ${database.description}`);
+  return pool;
 }
 
 /**
@@ -40,7 +70,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
-function dialectFor(sqlite: Sqlite): Dialect {
+function sqliteDialect(sqlite: Sqlite): Dialect {
   // Kysely prepares every query anew; caching statements by SQL text saves
   // most of the per-query overhead on hot read paths.
   const database = {
@@ -57,8 +87,13 @@ function dialectFor(sqlite: Sqlite): Dialect {
   };
 }
 
-/** Opens (creating if needed) the SQLite database file with Paperboy's pragmas. */
-export function openDatabase(file: string): Database {
+/** Opens the database at `location`: a SQLite file (created if needed) or a PostgreSQL server. */
+export function openDatabase(location: DatabaseLocation | string): Database {
+  const loc: DatabaseLocation = typeof location === 'string' ? { engine: 'sqlite', file: location } : location;
+  return loc.engine === 'sqlite' ? openSqlite(loc.file) : openPostgres(loc.url);
+}
+
+function openSqlite(file: string): Database {
   mkdirSync(dirname(file), { recursive: true });
   const sqlite = new BetterSqlite3(file);
   sqlite.pragma('journal_mode = WAL');
@@ -69,15 +104,38 @@ export function openDatabase(file: string): Database {
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
-  const db = new Kysely<DB>({ dialect: dialectFor(sqlite) });
-  return {
-    sqlite,
+  const db = new Kysely<DB>({ dialect: sqliteDialect(sqlite) });
+  const database: Database = {
+    engine: 'sqlite',
     db,
-    file,
+    location: { engine: 'sqlite', file },
+    description: file,
     async close() {
       await db.destroy();
     },
   };
+  sqliteHandles.set(database, sqlite);
+  return database;
+}
+
+function openPostgres(url: string): Database {
+  const pool = createPool(url);
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  let closed = false;
+  const database: Database = {
+    engine: 'postgres',
+    db,
+    location: { engine: 'postgres', url },
+    description: redactUrl(url),
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Destroying Kysely ends the pool.
+      await db.destroy();
+    },
+  };
+  postgresPools.set(database, pool);
+  return database;
 }
 
 /**
@@ -86,7 +144,7 @@ export function openDatabase(file: string): Database {
  */
 export async function withSqliteTransaction<T>(database: Database, fn: (sqlite: Sqlite) => T): Promise<T> {
   return database.db.connection().execute(async () => {
-    const sqlite = database.sqlite;
+    const sqlite = sqliteHandle(database);
     sqlite.prepare('BEGIN IMMEDIATE').run();
     try {
       const result = fn(sqlite);

@@ -133,7 +133,15 @@ export interface PaperDigestsTable {
   created_at: string;
 }
 
+// --- schema_migrations (maintained by src/db/migrate.ts) ---
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: string;
+}
+
 export interface DB {
+  schema_migrations: SchemaMigrationsTable;
   papers: PapersTable;
   paper_categories: PaperCategoriesTable;
   jobs: JobsTable;

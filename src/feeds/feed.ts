@@ -4,7 +4,7 @@
  * through prepared statements on the one connection; category filters are
  * bound as one JSON array parameter, never spliced into SQL.
  */
-import { cachedStatement, type Database, type Sqlite } from '../db/connection.js';
+import { cachedStatement, type Database, type Sqlite, sqliteHandle } from '../db/connection.js';
 import type { FeatureSource } from '../db/schema.js';
 import { categoriesOfArchive, findArchive, findCategory } from '../papers/taxonomy.js';
 import { paperFromRow, type Paper, type PaperRow } from '../papers/repository.js';
@@ -87,7 +87,7 @@ function pageOfFullRows(ids: string, sort: FeedSort, featuredJoin: string): stri
 }
 
 function stmt(database: Database, sql: string): ReturnType<Sqlite['prepare']> {
-  return cachedStatement(database.sqlite, sql);
+  return cachedStatement(sqliteHandle(database), sql);
 }
 
 function categoriesParam(categories: readonly string[] | undefined): string | null {

@@ -4,7 +4,7 @@
  * queries live here; full papers come from `entriesByIds`, so the row shape
  * stays defined in one place.
  */
-import { cachedStatement, type Database } from '../db/connection.js';
+import { cachedStatement, type Database, sqliteHandle } from '../db/connection.js';
 import { entriesByIds, type FeedEntry } from './feed.js';
 
 // Categories are bound as one JSON array parameter, never spliced into SQL.
@@ -29,7 +29,7 @@ export function recentFeaturedDays(
   database: Database,
   q: { count: number; categories?: readonly string[] | undefined },
 ): string[] {
-  return cachedStatement(database.sqlite, RECENT_FEATURED_DAYS)
+  return cachedStatement(sqliteHandle(database), RECENT_FEATURED_DAYS)
     .pluck()
     .all({ count: q.count, categories: q.categories === undefined ? null : JSON.stringify(q.categories) }) as string[];
 }
@@ -43,7 +43,7 @@ export function listRecentAnnounced(
   database: Database,
   q: { categories: readonly string[]; limit: number },
 ): FeedEntry[] {
-  const ids = cachedStatement(database.sqlite, RECENT_ANNOUNCED_IDS)
+  const ids = cachedStatement(sqliteHandle(database), RECENT_ANNOUNCED_IDS)
     .pluck()
     .all({ limit: q.limit, categories: JSON.stringify(q.categories) }) as number[];
   return entriesByIds(database, ids);

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { withSqliteTransaction, type Database } from '../db/connection.js';
+import { withSqliteTransaction, type Database, sqliteHandle } from '../db/connection.js';
 import { detectFormat, listInputFiles } from './detect.js';
 import type { PreparedItem } from './prepare.js';
 import { preparedChunks } from './prepared-stream.js';
@@ -111,11 +111,11 @@ export async function importPaths(
     return ax - bx;
   });
 
-  const store = new PaperStore(database.sqlite);
-  const progressStmt = database.sqlite.prepare<[string], { items_done: number; finished: number }>(
+  const store = new PaperStore(sqliteHandle(database));
+  const progressStmt = sqliteHandle(database).prepare<[string], { items_done: number; finished: number }>(
     'SELECT items_done, finished FROM import_progress WHERE file_key = ?',
   );
-  const saveProgress = database.sqlite.prepare(
+  const saveProgress = sqliteHandle(database).prepare(
     `INSERT INTO import_progress (file_key, path, items_done, finished, updated_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (file_key) DO UPDATE SET items_done = excluded.items_done, finished = excluded.finished,
        updated_at = excluded.updated_at`,

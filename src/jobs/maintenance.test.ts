@@ -13,7 +13,7 @@ import { createRegistry } from './registry.js';
 test('prune deletes done jobs finished before the cut-off and nothing else', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'paperboy-prune-'));
   const database = openDatabase(join(dir, 'p.db'));
-  migrate(database.sqlite);
+  await migrate(database);
   const { db } = database;
   const t = defineJobType('test.t', z.object({ i: z.number() }));
   const DAY = 86_400_000;

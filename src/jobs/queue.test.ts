@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { openDatabase, withSqliteTransaction, type Database } from '../db/connection.js';
+import { openDatabase, withSqliteTransaction, type Database, sqliteHandle } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
 import {
   InvalidJobPayloadError,
@@ -30,7 +30,7 @@ let n = 0;
 
 async function withDb(fn: (database: Database) => Promise<void>): Promise<void> {
   const database = openDatabase(join(dir, `q${++n}.db`));
-  migrate(database.sqlite);
+  await migrate(database);
   try {
     await fn(database);
   } finally {
@@ -87,14 +87,15 @@ test('enqueue validates the payload, after a JSON round trip', async () => {
     await assert.rejects(enqueue(db, { type: echo, payload: { text: 3 as unknown as string } }), InvalidJobPayloadError);
     // A Date passes z.date() but is a string once stored: rejected at enqueue, not at claim.
     await assert.rejects(enqueue(db, { type: when, payload: { at: new Date() } }), /invalid payload for job type "test.when"/);
-    assert.throws(() => enqueueSync(database.sqlite, { type: echo, payload: { text: 3 as unknown as string } }), InvalidJobPayloadError);
+    assert.throws(() => enqueueSync(sqliteHandle(database), { type: echo, payload: { text: 3 as unknown as string } }), InvalidJobPayloadError);
     assert.equal(await count(database), 0);
   });
 });
 
 test('a unique key makes enqueue idempotent, in every status and in both variants', async () => {
   await withDb(async (database) => {
-    const { db, sqlite } = database;
+    const { db } = database;
+    const sqlite = sqliteHandle(database);
     const first = await enqueue(db, jobSpec(echo, { text: 'a' }, { uniqueKey: 'k1' }));
     const again = await enqueue(db, jobSpec(echo, { text: 'b' }, { uniqueKey: 'k1' }));
     assert.deepEqual(again, { id: first.id, created: false });
@@ -309,7 +310,8 @@ test('only a queued job can be cancelled', async () => {
 
 test('the claim is an index lookup, not a table scan or a sort', async () => {
   await withDb(async (database) => {
-    const { db, sqlite } = database;
+    const { db } = database;
+    const sqlite = sqliteHandle(database);
     for (let i = 0; i < 500; i++) await enqueue(db, { type: echo, payload: { text: String(i) }, priority: i % 3 });
     sqlite.exec('ANALYZE');
     const q = claimQuery(db, 'o', 1_000, TYPES, Date.now()).compile();

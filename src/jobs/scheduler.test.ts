@@ -20,9 +20,9 @@ const root = mkdtempSync(join(tmpdir(), 'paperboy-scheduler-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const config = loadConfig({ PAPERBOY_DATA_DIR: root, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
 
-function context(file: string): AppContext {
+async function context(file: string): Promise<AppContext> {
   const database = openDatabase(file);
-  migrate(database.sqlite);
+  await migrate(database);
   return { config, log: createLogger('silent'), database };
 }
 
@@ -69,8 +69,8 @@ test('last <= now < next, one period apart, and the period does not change befor
 
 test('several schedulers on one database enqueue each period once', async () => {
   const file = join(root, 'two.db');
-  const a = context(file);
-  const b = context(file);
+  const a = await context(file);
+  const b = await context(file);
   const tick = defineJobType('test.tick', z.object({ due: z.string() }));
   const schedules = [
     { name: 'tick', everyMs: 100, enqueue: (due: Date) => jobSpec(tick, { due: due.toISOString() }) },

@@ -18,9 +18,14 @@ after(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 
 /** A context on a fresh database file, or on `file` (a second connection to it). */
-function context(file = join(root, `w${++n}.db`)): AppContext {
+function sqliteFile(ctx: AppContext): string {
+  assert.equal(ctx.database.location.engine, 'sqlite');
+  return ctx.database.location.engine === 'sqlite' ? ctx.database.location.file : '';
+}
+
+async function context(file = join(root, `w${++n}.db`)): Promise<AppContext> {
   const database = openDatabase(file);
-  migrate(database.sqlite);
+  await migrate(database);
   const config = loadConfig({ PAPERBOY_DATA_DIR: root, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
   return { config, log: createLogger('silent'), database };
 }
@@ -41,7 +46,7 @@ const noop = defineJobType('test.noop', z.object({ i: z.number().int() }));
 const FAST = { pollMs: 10, leaseMs: 2_000, heartbeatMs: 500 };
 
 test('runs jobs, stores results, retries failures and fails an invalid payload permanently', async () => {
-  const ctx = context();
+  const ctx = await context();
   const { db } = ctx.database;
   const calls = new Map<number, number>();
   const registry = new JobRegistry().register(noop, async ({ job }) => {
@@ -80,8 +85,8 @@ test('runs jobs, stores results, retries failures and fails an invalid payload p
 });
 
 test('two workers on two connections run each of 200 jobs exactly once', async () => {
-  const a = context();
-  const b = context(a.database.file);
+  const a = await context();
+  const b = await context(sqliteFile(a));
   const runs = new Map<number, string[]>();
   const registryFor = (name: string) =>
     new JobRegistry().register(noop, async ({ job }) => {
@@ -108,7 +113,7 @@ test('two workers on two connections run each of 200 jobs exactly once', async (
 });
 
 test('stop() drains: finished handlers complete, aborted or stuck ones are released at once', async () => {
-  const ctx = context();
+  const ctx = await context();
   const { db } = ctx.database;
   const kinds = defineJobType('test.kinds', z.object({ kind: z.enum(['finishes', 'honours-abort', 'stuck']) }));
   let started = 0;
@@ -153,8 +158,8 @@ test('stop() drains: finished handlers complete, aborted or stuck ones are relea
 });
 
 test('heartbeats keep a long job leased; a lost lease aborts the handler', async () => {
-  const ctx = context();
-  const other = context(ctx.database.file);
+  const ctx = await context();
+  const other = await context(sqliteFile(ctx));
   const { db } = ctx.database;
   const slow = defineJobType('test.slow', z.object({ ms: z.number() }));
   let runs = 0;

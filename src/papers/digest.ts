@@ -5,7 +5,7 @@
  * not reached yet.
  */
 import { z } from 'zod';
-import { cachedStatement, type Sqlite } from '../db/connection.js';
+import { cachedStatement, sqliteHandle, type Sqlite } from '../db/connection.js';
 import { defineJobType, type JobHandler } from '../jobs/queue.js';
 import { keyphrases } from './keyphrases.js';
 import { SUMMARISER, summarise } from './summary.js';
@@ -115,7 +115,7 @@ export function digestAll(sqlite: Sqlite, afterId = 0, now = new Date()): number
 export const digestJob = defineJobType('papers.digest', z.object({ sweep: z.boolean().default(false) }), { maxAttempts: 5 });
 
 export const digestHandler: JobHandler<z.output<typeof digestJob.schema>> = async ({ job, signal, log, ctx }) => {
-  const { sqlite } = ctx.database;
+  const sqlite = sqliteHandle(ctx.database);
   // Digests are written in id order, so new papers are the ids above the highest digested one.
   let after = job.payload.sweep
     ? 0

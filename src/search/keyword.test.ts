@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type Database } from '../db/connection.js';
+import { openDatabase, type Database, sqliteHandle } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
 import { MATCH_WINDOW, searchKeyword, type KeywordOptions } from './keyword.js';
 
@@ -30,10 +30,10 @@ function paper(i: number): TestPaper {
   };
 }
 
-before(() => {
+before(async () => {
   database = openDatabase(join(dir, 'paperboy.db'));
-  const sqlite = database.sqlite;
-  migrate(sqlite);
+  const sqlite = sqliteHandle(database);
+  await migrate(database);
   const insert = sqlite.prepare(`INSERT INTO papers (id, arxiv_id, version, title, title_text, abstract, authors_text,
       authors, versions, links, categories, announced_on, content_hash, created_at, modified_at)
     VALUES (?, ?, 1, ?, ?, ?, ?, '[]', '[]', '[]', ?, ?, 'x', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z')`);

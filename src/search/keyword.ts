@@ -10,7 +10,7 @@
  * hits. FTS5 computes bm25() for every row it returns, so ranking all matches of
  * a common word (440,000 of 1M papers) took seconds.
  */
-import { cachedStatement, type Database, type Sqlite } from '../db/connection.js';
+import { cachedStatement, type Database, type Sqlite, sqliteHandle } from '../db/connection.js';
 import { escapeHtml, SafeHtml } from '../web/html.js';
 import { categoryFilters, parseQuery, renderMatch, type MatchMode, type ParsedQuery } from './query.js';
 
@@ -200,7 +200,7 @@ export async function searchKeyword(
   const counted = options.count !== false;
 
   return database.db.connection().execute(async () => {
-    const sqlite = database.sqlite;
+    const sqlite = sqliteHandle(database);
     // One read transaction: the statements see the same snapshot of the index,
     // whatever another connection writes meanwhile.
     const run = sqlite.transaction((): KeywordResult => {

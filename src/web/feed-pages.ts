@@ -28,6 +28,7 @@ import { sendError } from './errors.js';
 import { html, SafeHtml } from './html.js';
 import { layout, type AlternateFeed } from './layout.js';
 import { PageCache } from './page-cache.js';
+import { sqliteHandle } from '../db/connection.js';
 
 export const PAGE_SIZE = 50;
 
@@ -210,7 +211,7 @@ ${pager(canonical, query, result.total)}`
 
 /** The front page of an instance with no featured papers: how to get some. */
 function renderEmptyInstance(ctx: AppContext): SafeHtml {
-  const papers = ctx.database.sqlite.prepare('SELECT EXISTS (SELECT 1 FROM papers)').pluck().get() === 1;
+  const papers = sqliteHandle(ctx.database).prepare('SELECT EXISTS (SELECT 1 FROM papers)').pluck().get() === 1;
   const categories = ctx.config.arxivCategories.join(', ') || 'none';
   const body = papers
     ? html`<h1>No featured papers yet</h1>
@@ -233,7 +234,7 @@ The scheduler also harvests every day while <code>npm start</code> runs.</li>
 /** Registers the browsing routes. */
 export function feedRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    const cache = new PageCache(ctx.database.sqlite);
+    const cache = new PageCache(sqliteHandle(ctx.database));
     const latest: PageHandler = (req, reply) => {
       // `/papers?q=` is the same search as `/search?q=`; one canonical results page.
       if (req.url.startsWith('/papers?') && 'q' in (req.query as Record<string, unknown>)) {

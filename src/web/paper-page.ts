@@ -11,7 +11,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ArxivApiClient, ArxivApiError, baseId } from '../arxiv/api-client.js';
 import { ArxivHttpError, ArxivUnreachableError, sharedArxivHttp } from '../arxiv/http.js';
 import type { AppContext } from '../context.js';
-import { withSqliteTransaction } from '../db/connection.js';
+import { withSqliteTransaction, sqliteHandle } from '../db/connection.js';
 import { entryByArxivId, type FeaturedInfo } from '../feeds/feed.js';
 import { PaperStore, type ApplyOutcome } from '../ingest/store.js';
 import type { ParseItem } from '../ingest/record.js';
@@ -91,7 +91,7 @@ function digestLabel(paper: Paper, digest: Digest): string {
 }
 
 function digestOf(ctx: AppContext, paper: Paper): PaperDigest {
-  const digest = storedDigest(ctx.database.sqlite, paper.id) ?? computeDigest(paper.title, paper.abstract);
+  const digest = storedDigest(sqliteHandle(ctx.database), paper.id) ?? computeDigest(paper.title, paper.abstract);
   return { sentences: digest.sentences, keyphrases: digest.keyphrases, label: digestLabel(paper, digest) };
 }
 

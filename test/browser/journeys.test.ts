@@ -19,6 +19,7 @@ import {
   submit,
   type BrowserEnv,
 } from './support.js';
+import { sqliteHandle } from '../../src/db/connection.js';
 
 // The project compiles without the DOM lib: the browser globals that code in
 // page.evaluate callbacks uses, as far as it uses them.
@@ -78,7 +79,7 @@ describe('browser journeys', { skip }, () => {
 
   before(async () => {
     env = await startBrowserEnv();
-    const row = env.t.ctx.database.sqlite
+    const row = sqliteHandle(env.t.ctx.database)
       .prepare(
         `SELECT arxiv_id, abstract FROM papers
          WHERE arxiv_id LIKE '0704.%' AND abstract LIKE '%$%$%' AND instr(abstract, '$') > 40

@@ -6,8 +6,9 @@ import { createContext, type AppContext } from '../../src/context.js';
 import { applyCategoryRule } from '../../src/feeds/featuring.js';
 import { importPaths } from '../../src/ingest/import.js';
 import { createLogger } from '../../src/log.js';
-import { tempDataDir } from './cli.js';
+import { instanceEnv } from './database.js';
 import { sharedData } from './shared-data.js';
+import { sqliteHandle } from '../../src/db/connection.js';
 
 export interface TestApp {
   ctx: AppContext;
@@ -17,8 +18,8 @@ export interface TestApp {
 
 /** An app on a fresh data directory, built in-process; `env` overrides configuration. */
 export async function emptyApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const config = loadConfig({ PAPERBOY_DATA_DIR: tempDataDir(), HARVEST_ENABLED: 'false', ...env });
-  const ctx = createContext(config, createLogger('silent'));
+  const config = loadConfig({ ...(await instanceEnv()), HARVEST_ENABLED: 'false', ...env });
+  const ctx = await createContext(config, createLogger('silent'));
   const app = await buildApp(ctx);
   return {
     ctx,
@@ -37,6 +38,6 @@ export async function emptyApp(env: Record<string, string> = {}): Promise<TestAp
 export async function importedApp(env: Record<string, string> = {}): Promise<TestApp> {
   const testApp = await emptyApp(env);
   await importPaths(testApp.ctx.database, [join(sharedData().dir, 'arxiv')]);
-  applyCategoryRule(testApp.ctx.database.sqlite, testApp.ctx.config.arxivCategories);
+  applyCategoryRule(sqliteHandle(testApp.ctx.database), testApp.ctx.config.arxivCategories);
   return testApp;
 }

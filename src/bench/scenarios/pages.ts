@@ -36,6 +36,7 @@ import { formatBytes, formatCount, formatDuration, sampleMemory } from '../measu
 import { Rng, hash32 } from '../prng.js';
 import type { ReportTable, Scenario, ScenarioOptions, ScenarioResult, TargetCheck } from '../scenario.js';
 import { ensureDatabase } from './search.js';
+import { sqliteHandle } from '../../db/connection.js';
 
 /** SPEC section 9: page throughput at 50 connections on a 2-core machine. */
 const CONNECTIONS = 50;
@@ -125,17 +126,17 @@ function dayCount(sqlite: Sqlite, day: string): number {
 async function prepareFixture(opts: ScenarioOptions, dir: string, categories: string): Promise<Fixture> {
   const t0 = performance.now();
   const config = loadConfig({ PAPERBOY_DATA_DIR: dir, LOG_LEVEL: 'warn', ARXIV_CATEGORIES: categories });
-  const ctx = createContext(config);
+  const ctx = await createContext(config);
   const migrations: string[] = [];
   try {
-    const applied = ctx.database.sqlite
+    const applied = sqliteHandle(ctx.database)
       .prepare("SELECT version || ' ' || name FROM schema_migrations ORDER BY version")
       .pluck()
       .all() as string[];
     migrations.push(...applied);
     opts.log(`applying the category rule (${config.arxivCategories.join(', ')})`);
-    const { featured } = applyCategoryRule(ctx.database.sqlite, config.arxivCategories);
-    const sqlite = ctx.database.sqlite;
+    const { featured } = applyCategoryRule(sqliteHandle(ctx.database), config.arxivCategories);
+    const sqlite = sqliteHandle(ctx.database);
     const latestDay = latestFeaturedDay(ctx.database);
     if (latestDay === null) throw new Error('no featured papers after the category rule: does the corpus have announced_on?');
 

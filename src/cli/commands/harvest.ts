@@ -16,6 +16,7 @@ import { createContext } from '../../context.js';
 import { parseCategoryList } from '../../papers/taxonomy.js';
 import { UsageError } from '../usage.js';
 import { applyCategoryRule } from '../../feeds/featuring.js';
+import { sqliteHandle } from '../../db/connection.js';
 
 const date = z
   .string()
@@ -89,7 +90,7 @@ export function harvestCommand(): Command {
       const config = loadConfig();
       const sets = oaiSetsForCategories(opts.categories ?? config.arxivCategories);
       if (sets.length === 0) throw new UsageError('no categories to harvest: pass --categories or set ARXIV_CATEGORIES');
-      const ctx = createContext(config);
+      const ctx = await createContext(config);
       const harvester = new OaiHarvester({
         database: ctx.database,
         http: sharedArxivHttp(config, ctx.log),
@@ -116,7 +117,7 @@ export function harvestCommand(): Command {
           { onPage },
         );
         if (lastKey !== null) process.stderr.write('\n');
-        applyCategoryRule(ctx.database.sqlite, ctx.config.arxivCategories);
+        applyCategoryRule(sqliteHandle(ctx.database), ctx.config.arxivCategories);
         const t = totalCounts(summaries);
         const ms = Date.now() - started;
         const windows = summaries

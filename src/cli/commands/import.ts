@@ -8,6 +8,7 @@ import { digestJob } from '../../papers/digest.js';
 import { importPaths, type ImportProgress, type ImportSummary } from '../../ingest/import.js';
 import { UsageError } from '../usage.js';
 import { existsSync } from 'node:fs';
+import { sqliteHandle } from '../../db/connection.js';
 
 const PROBLEMS_SHOWN = 50;
 
@@ -87,15 +88,15 @@ export function importCommand(): Command {
     .action(async (paths: string[], opts: { json?: boolean }) => {
       const missing = paths.filter((p) => !existsSync(p));
       if (missing.length > 0) throw new UsageError(`no such file or directory: ${missing.join(', ')}`);
-      const ctx = createContext(loadConfig());
+      const ctx = await createContext(loadConfig());
       const progress = progressReporter();
       try {
         const summary = await importPaths(ctx.database, paths, { onProgress: progress });
         progress.done();
-        applyCategoryRule(ctx.database.sqlite, ctx.config.arxivCategories);
+        applyCategoryRule(sqliteHandle(ctx.database), ctx.config.arxivCategories);
         // A running server's worker writes the new papers' digests; otherwise the next `serve` does.
         if (summary.imported > 0) {
-          enqueueSync(ctx.database.sqlite, jobSpec(digestJob, { sweep: false }, { uniqueKey: `papers.digest:import:${Date.now()}` }));
+          enqueueSync(sqliteHandle(ctx.database), jobSpec(digestJob, { sweep: false }, { uniqueKey: `papers.digest:import:${Date.now()}` }));
         }
         if (opts.json === true) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
         else printSummary(summary);

@@ -86,7 +86,7 @@ export function searchRunCommand(): Command {
       const dataDir = mkdtempSync(join(tmpdir(), 'paperboy-search-run-'));
       try {
         const config = loadConfig({ ...process.env, PAPERBOY_DATA_DIR: dataDir });
-        const ctx = createContext(config, createLogger('warn'));
+        const ctx = await createContext(config, createLogger('warn'));
         try {
           const summary = await importPaths(ctx.database, [opts.corpus]);
           if (summary.imported === 0) throw new UsageError(`--corpus: no documents imported from ${opts.corpus}`);

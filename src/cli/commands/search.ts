@@ -52,7 +52,7 @@ export function searchCommand(): Command {
       const opts = parseOptions(optionsSchema, raw);
       if (opts.mode !== 'keyword') throw new UsageError(`--mode ${opts.mode}: ${SEMANTIC_UNAVAILABLE}`);
       const query = words.join(' ');
-      const ctx = createContext(loadConfig());
+      const ctx = await createContext(loadConfig());
       try {
         const result = await searchKeyword(ctx.database, query, { limit: opts.limit });
         if (opts.json === true) {

@@ -7,8 +7,7 @@ import type { Migration } from '../migrate.js';
 export const imports: Migration = {
   version: 4,
   name: 'imports',
-  up(sqlite) {
-    sqlite.exec(`
+  sqlite: `
       CREATE TABLE import_progress (
         file_key TEXT PRIMARY KEY,
         path TEXT NOT NULL,
@@ -16,6 +15,14 @@ export const imports: Migration = {
         finished INTEGER NOT NULL DEFAULT 0,
         updated_at TEXT NOT NULL
       );
-    `);
-  },
+    `,
+  postgres: `
+      CREATE TABLE import_progress (
+        file_key TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        items_done BIGINT NOT NULL,
+        finished INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL
+      );
+    `,
 };

@@ -9,8 +9,7 @@ import type { Migration } from '../migrate.js';
 export const paperDigests: Migration = {
   version: 6,
   name: 'paper_digests',
-  up(sqlite) {
-    sqlite.exec(`
+  sqlite: `
       CREATE TABLE paper_digests (
         paper_id INTEGER PRIMARY KEY REFERENCES papers (id) ON DELETE CASCADE,
         content_hash TEXT NOT NULL,
@@ -19,6 +18,15 @@ export const paperDigests: Migration = {
         keyphrases TEXT NOT NULL,
         created_at TEXT NOT NULL
       );
-    `);
-  },
+    `,
+  postgres: `
+      CREATE TABLE paper_digests (
+        paper_id BIGINT PRIMARY KEY REFERENCES papers (id) ON DELETE CASCADE,
+        content_hash TEXT NOT NULL,
+        model TEXT NOT NULL,
+        sentences TEXT NOT NULL,
+        keyphrases TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
 };
