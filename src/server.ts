@@ -3,13 +3,12 @@ import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createContext, type AppContext } from './context.js';
 import { applyCategoryRule } from './feeds/featuring.js';
-import { enqueueSync, jobSpec } from './jobs/queue.js';
+import { enqueue, jobSpec } from './jobs/queue.js';
 import { digestJob, digestJobKey } from './papers/digest.js';
 import { createRegistry } from './jobs/registry.js';
 import { startScheduler } from './jobs/scheduler.js';
 import { createSchedules } from './jobs/schedules.js';
 import { startWorker } from './jobs/worker.js';
-import { sqliteHandle } from './db/connection.js';
 
 export const ROLES = ['web', 'worker', 'scheduler'] as const;
 export type Role = (typeof ROLES)[number];
@@ -35,10 +34,10 @@ export interface RunningServer {
 export async function serve(config: Config, roles: ReadonlySet<Role>): Promise<RunningServer> {
   const ctx = await createContext(config);
   // Papers imported while no Paperboy process ran (or by an older version) get featured now.
-  const { featured } = applyCategoryRule(sqliteHandle(ctx.database), config.arxivCategories);
+  const { featured } = await applyCategoryRule(ctx.database, config.arxivCategories);
   if (featured > 0) ctx.log.info({ featured }, 'featured new announcements');
   // Summaries of papers imported since the last run are written in the background.
-  enqueueSync(sqliteHandle(ctx.database), jobSpec(digestJob, { sweep: false }, { uniqueKey: digestJobKey(false) }));
+  await enqueue(ctx.database.db, jobSpec(digestJob, { sweep: false }, { uniqueKey: digestJobKey(false) }));
   const started: Stoppable[] = [];
   let app: FastifyInstance | undefined;
 

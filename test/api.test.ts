@@ -195,7 +195,7 @@ describe('JSON API over the imported arXiv records', { skip: shared.skip }, () =
       .prepare(`SELECT p.arxiv_id FROM featured f JOIN papers p ON p.id = f.paper_id WHERE f.featured_on = '2011-02-03' LIMIT 1`)
       .pluck()
       .get() as string;
-    featurePaper(sqlite, { arxivId, on: '2011-02-03', source: 'submission', by: 'ada' }, new Date('2011-02-03T08:15:00Z'));
+    await featurePaper(t.ctx.database, { arxivId, on: '2011-02-03', source: 'submission', by: 'ada' }, new Date('2011-02-03T08:15:00Z'));
     const mine = dailyList(await get(t, '/api/daily_papers?submitter=ada'));
     assert.deepEqual(
       mine.map((i) => i.paper.id),

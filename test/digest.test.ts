@@ -9,16 +9,16 @@ test('the digest job stores every paper once, redoes changed papers, and pages r
   try {
     const sqlite = sqliteHandle(t.ctx.database);
     const papers = sqlite.prepare('SELECT count(*) FROM papers').pluck().get() as number;
-    const written = digestAll(sqlite, 0, new Date('2026-11-20T08:00:00Z'));
+    const written = await digestAll(t.ctx.database, 0, new Date('2026-11-20T08:00:00Z'));
     assert.equal(written, papers);
-    assert.equal(digestAll(sqlite), 0, 'a second pass has nothing to do');
+    assert.equal(await digestAll(t.ctx.database), 0, 'a second pass has nothing to do');
 
     const paper = sqlite.prepare("SELECT id, title, abstract FROM papers WHERE arxiv_id = '0704.0002'").get() as {
       id: number;
       title: string;
       abstract: string;
     };
-    const stored = storedDigest(sqlite, paper.id);
+    const stored = await storedDigest(t.ctx.database, paper.id);
     assert.ok(stored);
     assert.deepEqual({ ...stored, createdAt: null }, computeDigest(paper.title, paper.abstract));
     assert.equal(stored.model, DIGEST_MODEL);
@@ -28,11 +28,11 @@ test('the digest job stores every paper once, redoes changed papers, and pages r
 
     // A changed paper (new content hash) is no longer served the old digest, and the next pass redoes it.
     sqlite.prepare("UPDATE papers SET content_hash = 'changed' WHERE id = ?").run(paper.id);
-    assert.equal(storedDigest(sqlite, paper.id), undefined);
+    assert.equal(await storedDigest(t.ctx.database, paper.id), undefined);
     const fresh = await t.app.inject({ url: '/papers/0704.0002' });
     assert.match(fresh.body, /computed for this view/);
-    assert.equal(digestAll(sqlite), 1);
-    assert.ok(storedDigest(sqlite, paper.id));
+    assert.equal(await digestAll(t.ctx.database), 1);
+    assert.ok(await storedDigest(t.ctx.database, paper.id));
   } finally {
     await t.close();
   }

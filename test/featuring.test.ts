@@ -48,7 +48,7 @@ test('the category rule features new announcements once, on their announcement d
         { id: '2101.00003', categories: 'hep-th', created: 'Mon, 4 Jan 2021 20:00:00 GMT' },
       ]),
     ]);
-    const first = applyCategoryRule(sqlite, t.ctx.config.arxivCategories);
+    const first = await applyCategoryRule(t.ctx.database, t.ctx.config.arxivCategories);
     assert.equal(first.featured, 2);
     const rows = featuredRows(sqlite);
     assert.deepEqual(
@@ -63,18 +63,18 @@ test('the category rule features new announcements once, on their announcement d
     // Submitted after the 14:00 New York cutoff: announced a day later than the one before it.
     assert.ok(rows[1]!.featured_on > rows[0]!.featured_on);
 
-    assert.equal(applyCategoryRule(sqlite, t.ctx.config.arxivCategories).featured, 0, 're-running is a no-op');
+    assert.equal((await applyCategoryRule(t.ctx.database, t.ctx.config.arxivCategories)).featured, 0, 're-running is a no-op');
 
     // An unfeatured paper stays unfeatured, even when its record is imported again.
-    assert.equal(unfeaturePaper(sqlite, '2101.00001', 'curator-ada'), true);
-    assert.equal(unfeaturePaper(sqlite, '2101.00001', 'curator-ada'), false);
+    assert.equal(await unfeaturePaper(t.ctx.database, '2101.00001', 'curator-ada'), true);
+    assert.equal(await unfeaturePaper(t.ctx.database, '2101.00001', 'curator-ada'), false);
     await importPaths(t.ctx.database, [
       kaggleFile([
         { id: '2101.00001', categories: 'cs.LG', created: 'Mon, 4 Jan 2021 10:00:00 GMT', title: 'Paper 2101.00001, revised' },
         { id: '2101.00004', categories: 'cs.LG', created: 'Tue, 5 Jan 2021 10:00:00 GMT' },
       ]),
     ]);
-    assert.equal(applyCategoryRule(sqlite, t.ctx.config.arxivCategories).featured, 1);
+    assert.equal((await applyCategoryRule(t.ctx.database, t.ctx.config.arxivCategories)).featured, 1);
     const after = featuredRows(sqlite);
     assert.ok(after.find((r) => r.arxiv_id === '2101.00001')?.hidden_at);
     assert.ok(after.some((r) => r.arxiv_id === '2101.00004'));
@@ -92,16 +92,16 @@ test('archives in ARXIV_CATEGORIES cover their categories; an empty list feature
         { id: '2101.00005', categories: 'cs.LG', created: 'Mon, 4 Jan 2021 10:00:00 GMT' },
       ]),
     ]);
-    assert.equal(applyCategoryRule(sqliteHandle(t.ctx.database), []).featured, 0);
+    assert.equal((await applyCategoryRule(t.ctx.database, [])).featured, 0);
     // The rule's watermark moved: papers seen while the list was empty are not featured later.
-    assert.equal(applyCategoryRule(sqliteHandle(t.ctx.database), t.ctx.config.arxivCategories).featured, 0);
+    assert.equal((await applyCategoryRule(t.ctx.database, t.ctx.config.arxivCategories)).featured, 0);
   } finally {
     await t.close();
   }
   const u = await emptyApp({ ARXIV_CATEGORIES: 'math' });
   try {
     await importPaths(u.ctx.database, [kaggleFile([{ id: '2101.00002', categories: 'math.AG', created: 'Mon, 4 Jan 2021 10:00:00 GMT' }])]);
-    assert.equal(applyCategoryRule(sqliteHandle(u.ctx.database), u.ctx.config.arxivCategories).featured, 1);
+    assert.equal((await applyCategoryRule(u.ctx.database, u.ctx.config.arxivCategories)).featured, 1);
   } finally {
     await u.close();
   }
@@ -112,22 +112,22 @@ test('curators feature by hand, moving a rule-featured paper to their day and cr
   try {
     const sqlite = sqliteHandle(t.ctx.database);
     await importPaths(t.ctx.database, [kaggleFile([{ id: '2101.00001', categories: 'cs.LG', created: 'Mon, 4 Jan 2021 10:00:00 GMT' }])]);
-    applyCategoryRule(sqlite, t.ctx.config.arxivCategories);
-    featurePaper(sqlite, { arxivId: '2101.00001', on: '2021-01-08', source: 'curator', by: 'ada' });
+    await applyCategoryRule(t.ctx.database, t.ctx.config.arxivCategories);
+    await featurePaper(t.ctx.database, { arxivId: '2101.00001', on: '2021-01-08', source: 'curator', by: 'ada' });
     assert.deepEqual(
       featuredRows(sqlite).map((r) => [r.featured_on, r.source, r.featured_by]),
       [['2021-01-08', 'curator', 'ada']],
     );
-    assert.throws(
-      () => featurePaper(sqlite, { arxivId: '2101.00001', on: '2021-01-09', source: 'submission', by: 'bob' }),
+    await assert.rejects(
+      () => featurePaper(t.ctx.database, { arxivId: '2101.00001', on: '2021-01-09', source: 'submission', by: 'bob' }),
       (err: unknown) => err instanceof FeatureError && err.code === 'already_featured',
     );
-    assert.throws(
-      () => featurePaper(sqlite, { arxivId: '9999.99999', on: '2021-01-09', source: 'curator', by: 'ada' }),
+    await assert.rejects(
+      () => featurePaper(t.ctx.database, { arxivId: '9999.99999', on: '2021-01-09', source: 'curator', by: 'ada' }),
       (err: unknown) => err instanceof FeatureError && err.code === 'not_found',
     );
-    unfeaturePaper(sqlite, '2101.00001', 'ada');
-    featurePaper(sqlite, { arxivId: '2101.00001', on: '2021-01-10', source: 'submission', by: 'bob' });
+    await unfeaturePaper(t.ctx.database, '2101.00001', 'ada');
+    await featurePaper(t.ctx.database, { arxivId: '2101.00001', on: '2021-01-10', source: 'submission', by: 'bob' });
     assert.deepEqual(
       featuredRows(sqlite).map((r) => [r.featured_on, r.source, r.featured_by, r.hidden_at]),
       [['2021-01-10', 'submission', 'bob', null]],

@@ -347,7 +347,7 @@ test('an instance without papers serves valid empty feeds', async () => {
 test('a day with more than 100 featured papers is cut at 100; control characters in stored text are stripped', { skip }, async () => {
   const sqlite = sqliteHandle(t.ctx.database);
   const ids = sqlite.prepare('SELECT arxiv_id FROM papers ORDER BY id LIMIT 120').pluck().all() as string[];
-  for (const arxivId of ids) featurePaper(sqlite, { arxivId, on: '2099-01-01', source: 'curator', by: 'tester' });
+  for (const arxivId of ids) await featurePaper(t.ctx.database, { arxivId, on: '2099-01-01', source: 'curator', by: 'tester' });
   const first = checkRss(await get('/feeds/daily.rss'), '/feeds/daily.rss').arxivIds[0];
   assert.ok(first);
   sqlite

@@ -143,7 +143,7 @@ describe('feed pages over the real arXiv records', () => {
     const day = sqliteHandle(t.ctx.database).prepare('SELECT max(featured_on) FROM featured').pluck().get() as string;
     // The newest day has a single paper; feature two more on it to rank them.
     for (const arxivId of ['0704.0003', '0704.0004']) {
-      featurePaper(sqliteHandle(t.ctx.database), { arxivId, on: day, source: 'curator', by: 'ada' });
+      await featurePaper(t.ctx.database, { arxivId, on: day, source: 'curator', by: 'ada' });
     }
     const ids = ['0704.0003', '0704.0004'];
     const [a, b] = ids as [string, string];
@@ -157,11 +157,11 @@ describe('feed pages over the real arXiv records', () => {
   });
 
   test('curators feature and unfeature; a curated paper says who featured it', async () => {
-    featurePaper(sqliteHandle(t.ctx.database), { arxivId: '0704.0002', on: '2007-04-08', source: 'curator', by: 'ada' });
+    await featurePaper(t.ctx.database, { arxivId: '0704.0002', on: '2007-04-08', source: 'curator', by: 'ada' });
     const day = await get('/papers/date/2007-04-08');
     assert.match(day.body, /Featured by ada/);
     assert.ok(paperIds(day.body).includes('0704.0002'));
-    assert.equal(unfeaturePaper(sqliteHandle(t.ctx.database), '0704.0002', 'ada'), true);
+    assert.equal(await unfeaturePaper(t.ctx.database, '0704.0002', 'ada'), true);
     const after = await get('/papers/date/2007-04-08');
     assert.ok(!paperIds(after.body).includes('0704.0002'));
   });
@@ -177,7 +177,7 @@ describe('feed pages over the real arXiv records', () => {
     // A second connection stands for an import or worker process writing to the same database.
     const other = openDatabase(t.ctx.database.location);
     try {
-      featurePaper(sqliteHandle(other), { arxivId: '0704.0005', on: '2007-04-08', source: 'curator', by: 'grace' });
+      await featurePaper(other, { arxivId: '0704.0005', on: '2007-04-08', source: 'curator', by: 'grace' });
     } finally {
       await other.close();
     }

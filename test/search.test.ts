@@ -126,11 +126,11 @@ test('featuredOnly: papers featured in the daily feed and not hidden since', { s
     const found = async (featuredOnly: boolean): Promise<string[]> =>
       (await searchKeyword(database, 'diphoton', { limit: 5, featuredOnly })).hits.map((h) => h.arxivId);
     assert.deepEqual(await found(true), []);
-    featurePaper(sqliteHandle(database), { arxivId: '0704.0001', on: '2007-04-03', source: 'curator', by: 'alice' });
+    await featurePaper(database, { arxivId: '0704.0001', on: '2007-04-03', source: 'curator', by: 'alice' });
     assert.deepEqual(await found(true), ['0704.0001']);
     const result = await searchKeyword(database, 'diphoton', { limit: 5, featuredOnly: true });
     assert.deepEqual([result.total, result.totalIsLowerBound], [1, false]);
-    assert.equal(unfeaturePaper(sqliteHandle(database), '0704.0001', 'alice'), true);
+    assert.equal(await unfeaturePaper(database, '0704.0001', 'alice'), true);
     assert.deepEqual(await found(true), []);
     assert.deepEqual(await found(false), ['0704.0001']);
   } finally {

@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { applyCategoryRule } from '../feeds/featuring.js';
-import { defineJobType, enqueueSync, jobSpec, type JobHandler } from '../jobs/queue.js';
+import { defineJobType, enqueue, jobSpec, type JobHandler } from '../jobs/queue.js';
 import { digestJob, digestJobKey } from '../papers/digest.js';
 import type { Schedule } from '../jobs/scheduler.js';
 import { parseCategoryList } from '../papers/taxonomy.js';
 import { ArxivUnreachableError, sharedArxivHttp } from './http.js';
 import { isIsoDate, OaiHarvester, oaiSetsForCategories, totalCounts, validateWindow, type HarvestSummary } from './oai-harvester.js';
-import { sqliteHandle } from '../db/connection.js';
 
 const isoDate = z.string().refine(isIsoDate, 'must be a date written YYYY-MM-DD');
 
@@ -64,8 +63,8 @@ export const harvestHandler: JobHandler<HarvestJobPayload> = async ({ job, signa
     throw err;
   }
   const total = totalCounts(summaries);
-  const { featured } = applyCategoryRule(sqliteHandle(ctx.database), config.arxivCategories);
-  enqueueSync(sqliteHandle(ctx.database), jobSpec(digestJob, { sweep: true }, { uniqueKey: digestJobKey(true) }));
+  const { featured } = await applyCategoryRule(ctx.database, config.arxivCategories);
+  await enqueue(ctx.database.db, jobSpec(digestJob, { sweep: true }, { uniqueKey: digestJobKey(true) }));
   log.info({ ...total, featured }, 'harvest job done');
   return { ...total, sets: summaries.map((s) => ({ set: s.set, from: s.from, coveredUntil: s.coveredUntil, records: s.records })) };
 };

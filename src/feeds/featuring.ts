@@ -3,7 +3,8 @@
  * them there. A rule features new announcements in the configured categories
  * on their announcement day; curators and submitters feature by hand.
  */
-import type { Sqlite } from '../db/connection.js';
+import { sql } from 'kysely';
+import type { Database } from '../db/connection.js';
 import type { FeatureSource } from '../db/schema.js';
 
 /** The default rule's name, stored as `featured_by` of the rows it makes. */
@@ -20,36 +21,57 @@ export interface FeatureRuleResult {
  * re-running is a no-op, a paper unfeatured by a curator stays unfeatured,
  * and changing the categories applies to papers that arrive from then on.
  */
-export function applyCategoryRule(sqlite: Sqlite, categories: readonly string[]): FeatureRuleResult {
-  return sqlite.transaction((): FeatureRuleResult => {
-    const since =
-      (sqlite.prepare('SELECT last_paper_id FROM feature_rule_state WHERE rule = ?').pluck().get(CATEGORY_RULE) as
-        | number
-        | undefined) ?? 0;
-    const last = (sqlite.prepare('SELECT coalesce(max(id), 0) FROM papers').pluck().get() as number) ?? 0;
+export async function applyCategoryRule(database: Database, categories: readonly string[]): Promise<FeatureRuleResult> {
+  return database.db.transaction().execute(async (trx) => {
+    const state = await trx
+      .selectFrom('feature_rule_state')
+      .select('last_paper_id')
+      .where('rule', '=', CATEGORY_RULE)
+      .executeTakeFirst();
+    const since = state?.last_paper_id ?? 0;
+    const { last } = await trx
+      .selectFrom('papers')
+      .select((eb) => eb.fn.coalesce(eb.fn.max('id'), eb.lit(0)).as('last'))
+      .executeTakeFirstOrThrow();
     let featured = 0;
     if (categories.length > 0 && last > since) {
-      // The category list is bound as one JSON array parameter: no SQL is built from input.
-      featured = sqlite
-        .prepare(
-          `INSERT INTO featured (paper_id, featured_on, source, featured_by, featured_at)
-           SELECT p.id, p.announced_on, 'rule', @rule, p.announced_on || 'T00:00:00.000Z'
-           FROM papers p
-           WHERE p.id > @since AND p.id <= @last AND p.announced_on IS NOT NULL AND p.withdrawn = 0
-             AND EXISTS (SELECT 1 FROM paper_categories pc
-                         WHERE pc.paper_id = p.id AND pc.category IN (SELECT value FROM json_each(@categories)))
-           ON CONFLICT (paper_id) DO NOTHING`,
+      const result = await trx
+        .insertInto('featured')
+        .columns(['paper_id', 'featured_on', 'source', 'featured_by', 'featured_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('papers as p')
+            .select([
+              'p.id',
+              'p.announced_on',
+              sql<FeatureSource>`'rule'`.as('source'),
+              sql<string>`cast(${CATEGORY_RULE} as text)`.as('featured_by'),
+              sql<string>`p.announced_on || 'T00:00:00.000Z'`.as('featured_at'),
+            ])
+            .where('p.id', '>', since)
+            .where('p.id', '<=', last)
+            .where('p.announced_on', 'is not', null)
+            .where('p.withdrawn', '=', 0)
+            .where(({ exists, selectFrom }) =>
+              exists(
+                selectFrom('paper_categories as pc')
+                  .select('pc.paper_id')
+                  .whereRef('pc.paper_id', '=', 'p.id')
+                  .where('pc.category', 'in', [...categories]),
+              ),
+            ),
         )
-        .run({ rule: CATEGORY_RULE, since, last, categories: JSON.stringify(categories) }).changes;
+        .onConflict((oc) => oc.column('paper_id').doNothing())
+        .executeTakeFirst();
+      featured = Number(result.numInsertedOrUpdatedRows ?? 0);
     }
-    sqlite
-      .prepare(
-        `INSERT INTO feature_rule_state (rule, last_paper_id) VALUES (?, ?)
-         ON CONFLICT (rule) DO UPDATE SET last_paper_id = excluded.last_paper_id`,
-      )
-      .run(CATEGORY_RULE, last);
+    await trx
+      .insertInto('feature_rule_state')
+      .values({ rule: CATEGORY_RULE, last_paper_id: last })
+      .onConflict((oc) => oc.column('rule').doUpdateSet({ last_paper_id: last }))
+      .execute();
     return { featured, lastPaperId: last };
-  }).immediate();
+  });
 }
 
 export class FeatureError extends Error {
@@ -76,36 +98,41 @@ export interface FeatureRequest {
  * moved to the requested day and credited to the person; one already featured
  * by a person stays as it is (`already_featured`).
  */
-export function featurePaper(sqlite: Sqlite, request: FeatureRequest, now = new Date()): void {
-  sqlite.transaction(() => {
-    const paperId = sqlite.prepare('SELECT id FROM papers WHERE arxiv_id = ?').pluck().get(request.arxivId) as
-      | number
-      | undefined;
-    if (paperId === undefined) throw new FeatureError('not_found', `No paper ${request.arxivId} in this instance.`);
-    const existing = sqlite.prepare('SELECT source, hidden_at FROM featured WHERE paper_id = ?').get(paperId) as
-      | { source: FeatureSource; hidden_at: string | null }
-      | undefined;
+export async function featurePaper(database: Database, request: FeatureRequest, now = new Date()): Promise<void> {
+  await database.db.transaction().execute(async (trx) => {
+    const paper = await trx.selectFrom('papers').select('id').where('arxiv_id', '=', request.arxivId).executeTakeFirst();
+    if (paper === undefined) throw new FeatureError('not_found', `No paper ${request.arxivId} in this instance.`);
+    const existing = await trx
+      .selectFrom('featured')
+      .select(['source', 'hidden_at'])
+      .where('paper_id', '=', paper.id)
+      .executeTakeFirst();
     if (existing && existing.source !== 'rule' && existing.hidden_at === null) {
       throw new FeatureError('already_featured', `${request.arxivId} is already featured.`);
     }
-    sqlite
-      .prepare(
-        `INSERT INTO featured (paper_id, featured_on, source, featured_by, featured_at)
-         VALUES (@paperId, @on, @source, @by, @at)
-         ON CONFLICT (paper_id) DO UPDATE SET featured_on = excluded.featured_on, source = excluded.source,
-           featured_by = excluded.featured_by, featured_at = excluded.featured_at, hidden_at = NULL, hidden_by = NULL`,
-      )
-      .run({ paperId, on: request.on, source: request.source, by: request.by, at: now.toISOString() });
-  }).immediate();
+    const row = {
+      featured_on: request.on,
+      source: request.source,
+      featured_by: request.by,
+      featured_at: now.toISOString(),
+      hidden_at: null,
+      hidden_by: null,
+    };
+    await trx
+      .insertInto('featured')
+      .values({ paper_id: paper.id, ...row })
+      .onConflict((oc) => oc.column('paper_id').doUpdateSet(row))
+      .execute();
+  });
 }
 
 /** Removes a paper from the feeds (kept as hidden). Returns false when it was not featured. */
-export function unfeaturePaper(sqlite: Sqlite, arxivId: string, by: string, now = new Date()): boolean {
-  const result = sqlite
-    .prepare(
-      `UPDATE featured SET hidden_at = @at, hidden_by = @by
-       WHERE hidden_at IS NULL AND paper_id = (SELECT id FROM papers WHERE arxiv_id = @arxivId)`,
-    )
-    .run({ at: now.toISOString(), by, arxivId });
-  return result.changes > 0;
+export async function unfeaturePaper(database: Database, arxivId: string, by: string, now = new Date()): Promise<boolean> {
+  const result = await database.db
+    .updateTable('featured')
+    .set({ hidden_at: now.toISOString(), hidden_by: by })
+    .where('hidden_at', 'is', null)
+    .where('paper_id', '=', (eb) => eb.selectFrom('papers').select('id').where('arxiv_id', '=', arxivId))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }

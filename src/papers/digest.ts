@@ -5,7 +5,7 @@
  * not reached yet.
  */
 import { z } from 'zod';
-import { cachedStatement, sqliteHandle, type Sqlite } from '../db/connection.js';
+import type { Database } from '../db/connection.js';
 import { defineJobType, type JobHandler } from '../jobs/queue.js';
 import { keyphrases } from './keyphrases.js';
 import { SUMMARISER, summarise } from './summary.js';
@@ -32,15 +32,14 @@ export function computeDigest(title: string, abstract: string): Digest {
 }
 
 /** The stored digest of a paper, if it was computed from its current text by the current model. */
-export function storedDigest(sqlite: Sqlite, paperId: number): Digest | undefined {
-  const row = cachedStatement(
-    sqlite,
-    `SELECT d.sentences, d.keyphrases, d.model, d.created_at FROM paper_digests d
-     JOIN papers p ON p.id = d.paper_id AND p.content_hash = d.content_hash
-     WHERE d.paper_id = @paperId AND d.model = @model`,
-  ).get({ paperId, model: DIGEST_MODEL }) as
-    | { sentences: string; keyphrases: string; model: string; created_at: string }
-    | undefined;
+export async function storedDigest(database: Database, paperId: number): Promise<Digest | undefined> {
+  const row = await database.db
+    .selectFrom('paper_digests as d')
+    .innerJoin('papers as p', (join) => join.onRef('p.id', '=', 'd.paper_id').onRef('p.content_hash', '=', 'd.content_hash'))
+    .select(['d.sentences', 'd.keyphrases', 'd.model', 'd.created_at'])
+    .where('d.paper_id', '=', paperId)
+    .where('d.model', '=', DIGEST_MODEL)
+    .executeTakeFirst();
   if (row === undefined) return undefined;
   return {
     sentences: JSON.parse(row.sentences) as string[],
@@ -66,41 +65,58 @@ export interface DigestRun {
  * "the next 500 stale papers") keeps every batch short even when nothing is
  * stale, and each batch commits on its own so imports never wait long.
  */
-export function digestBatch(sqlite: Sqlite, afterId: number, now = new Date()): DigestRun {
+export async function digestBatch(database: Database, afterId: number, now = new Date()): Promise<DigestRun> {
   const until = afterId + WINDOW;
-  const rows = sqlite
-    .prepare(
-      `SELECT p.id, p.title, p.abstract, p.content_hash FROM papers p
-       LEFT JOIN paper_digests d ON d.paper_id = p.id
-       WHERE p.id > ? AND p.id <= ? AND (d.paper_id IS NULL OR d.content_hash <> p.content_hash OR d.model <> ?)`,
+  const { db } = database;
+  const rows = await db
+    .selectFrom('papers as p')
+    .leftJoin('paper_digests as d', 'd.paper_id', 'p.id')
+    .select(['p.id', 'p.title', 'p.abstract', 'p.content_hash'])
+    .where('p.id', '>', afterId)
+    .where('p.id', '<=', until)
+    .where((eb) =>
+      eb.or([eb('d.paper_id', 'is', null), eb('d.content_hash', '<>', eb.ref('p.content_hash')), eb('d.model', '<>', DIGEST_MODEL)]),
     )
-    .all(afterId, until, DIGEST_MODEL) as { id: number; title: string; abstract: string; content_hash: string }[];
-  const upsert = sqlite.prepare(
-    `INSERT INTO paper_digests (paper_id, content_hash, model, sentences, keyphrases, created_at)
-     VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (paper_id) DO UPDATE SET content_hash = excluded.content_hash, model = excluded.model,
-       sentences = excluded.sentences, keyphrases = excluded.keyphrases, created_at = excluded.created_at`,
-  );
-  const digests = rows.map((r) => ({ row: r, digest: computeDigest(r.title, r.abstract) }));
+    .execute();
   const at = now.toISOString();
-  if (digests.length > 0) {
-    sqlite
-      .transaction(() => {
-        for (const { row, digest } of digests) {
-          upsert.run(row.id, row.content_hash, DIGEST_MODEL, JSON.stringify(digest.sentences), JSON.stringify(digest.keyphrases), at);
-        }
-      })
-      .immediate();
+  const values = rows.map((r) => {
+    const digest = computeDigest(r.title, r.abstract);
+    return {
+      paper_id: r.id,
+      content_hash: r.content_hash,
+      model: DIGEST_MODEL,
+      sentences: JSON.stringify(digest.sentences),
+      keyphrases: JSON.stringify(digest.keyphrases),
+      created_at: at,
+    };
+  });
+  if (values.length > 0) {
+    await db
+      .insertInto('paper_digests')
+      .values(values)
+      .onConflict((oc) =>
+        oc.column('paper_id').doUpdateSet((eb) => ({
+          content_hash: eb.ref('excluded.content_hash'),
+          model: eb.ref('excluded.model'),
+          sentences: eb.ref('excluded.sentences'),
+          keyphrases: eb.ref('excluded.keyphrases'),
+          created_at: eb.ref('excluded.created_at'),
+        })),
+      )
+      .execute();
   }
-  const maxId = sqlite.prepare('SELECT coalesce(max(id), 0) FROM papers').pluck().get() as number;
+  const { maxId } = await db
+    .selectFrom('papers')
+    .select((eb) => eb.fn.coalesce(eb.fn.max('id'), eb.lit(0)).as('maxId'))
+    .executeTakeFirstOrThrow();
   return { written: rows.length, lastPaperId: until, finished: until >= maxId };
 }
 
 /** Runs batches from `afterId` to the last paper in one go (benchmarks, tests); returns how many were written. */
-export function digestAll(sqlite: Sqlite, afterId = 0, now = new Date()): number {
+export async function digestAll(database: Database, afterId = 0, now = new Date()): Promise<number> {
   let written = 0;
   for (let after = afterId; ; ) {
-    const run = digestBatch(sqlite, after, now);
+    const run = await digestBatch(database, after, now);
     written += run.written;
     after = run.lastPaperId;
     if (run.finished) return written;
@@ -115,15 +131,19 @@ export function digestAll(sqlite: Sqlite, afterId = 0, now = new Date()): number
 export const digestJob = defineJobType('papers.digest', z.object({ sweep: z.boolean().default(false) }), { maxAttempts: 5 });
 
 export const digestHandler: JobHandler<z.output<typeof digestJob.schema>> = async ({ job, signal, log, ctx }) => {
-  const sqlite = sqliteHandle(ctx.database);
   // Digests are written in id order, so new papers are the ids above the highest digested one.
-  let after = job.payload.sweep
-    ? 0
-    : (sqlite.prepare('SELECT coalesce(max(paper_id), 0) FROM paper_digests').pluck().get() as number);
+  let after = 0;
+  if (!job.payload.sweep) {
+    const row = await ctx.database.db
+      .selectFrom('paper_digests')
+      .select((eb) => eb.fn.coalesce(eb.fn.max('paper_id'), eb.lit(0)).as('last'))
+      .executeTakeFirstOrThrow();
+    after = row.last;
+  }
   let written = 0;
   for (;;) {
     signal.throwIfAborted();
-    const run = digestBatch(sqlite, after);
+    const run = await digestBatch(ctx.database, after);
     written += run.written;
     after = run.lastPaperId;
     if (run.finished) break;

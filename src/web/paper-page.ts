@@ -11,7 +11,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ArxivApiClient, ArxivApiError, baseId } from '../arxiv/api-client.js';
 import { ArxivHttpError, ArxivUnreachableError, sharedArxivHttp } from '../arxiv/http.js';
 import type { AppContext } from '../context.js';
-import { withSqliteTransaction, sqliteHandle } from '../db/connection.js';
+import { withSqliteTransaction } from '../db/connection.js';
 import { entryByArxivId, type FeaturedInfo } from '../feeds/feed.js';
 import { PaperStore, type ApplyOutcome } from '../ingest/store.js';
 import type { ParseItem } from '../ingest/record.js';
@@ -90,8 +90,8 @@ function digestLabel(paper: Paper, digest: Digest): string {
   );
 }
 
-function digestOf(ctx: AppContext, paper: Paper): PaperDigest {
-  const digest = storedDigest(sqliteHandle(ctx.database), paper.id) ?? computeDigest(paper.title, paper.abstract);
+async function digestOf(ctx: AppContext, paper: Paper): Promise<PaperDigest> {
+  const digest = (await storedDigest(ctx.database, paper.id)) ?? computeDigest(paper.title, paper.abstract);
   return { sentences: digest.sentences, keyphrases: digest.keyphrases, label: digestLabel(paper, digest) };
 }
 
@@ -303,7 +303,7 @@ async function showPaper(ctx: AppContext, csrf: CsrfProtection, req: FastifyRequ
   if (notModified(req, modified)) return reply.code(304).send();
 
   const filename = id.replace(/\//g, '_');
-  const digest = digestOf(ctx, paper);
+  const digest = await digestOf(ctx, paper);
   const pageUrl = `${ctx.config.baseUrl}${path}`;
   switch (format) {
     case 'md':

@@ -8,7 +8,6 @@ import { importPaths } from '../../src/ingest/import.js';
 import { createLogger } from '../../src/log.js';
 import { instanceEnv } from './database.js';
 import { sharedData } from './shared-data.js';
-import { sqliteHandle } from '../../src/db/connection.js';
 
 export interface TestApp {
   ctx: AppContext;
@@ -38,6 +37,6 @@ export async function emptyApp(env: Record<string, string> = {}): Promise<TestAp
 export async function importedApp(env: Record<string, string> = {}): Promise<TestApp> {
   const testApp = await emptyApp(env);
   await importPaths(testApp.ctx.database, [join(sharedData().dir, 'arxiv')]);
-  applyCategoryRule(sqliteHandle(testApp.ctx.database), testApp.ctx.config.arxivCategories);
+  await applyCategoryRule(testApp.ctx.database, testApp.ctx.config.arxivCategories);
   return testApp;
 }

@@ -135,7 +135,7 @@ async function prepareFixture(opts: ScenarioOptions, dir: string, categories: st
       .all() as string[];
     migrations.push(...applied);
     opts.log(`applying the category rule (${config.arxivCategories.join(', ')})`);
-    const { featured } = applyCategoryRule(sqliteHandle(ctx.database), config.arxivCategories);
+    const { featured } = await applyCategoryRule(ctx.database, config.arxivCategories);
     const sqlite = sqliteHandle(ctx.database);
     const latestDay = latestFeaturedDay(ctx.database);
     if (latestDay === null) throw new Error('no featured papers after the category rule: does the corpus have announced_on?');
@@ -154,7 +154,7 @@ async function prepareFixture(opts: ScenarioOptions, dir: string, categories: st
         .pluck()
         .all(latestDay, TOP_UP_TO - before) as string[];
       for (const arxivId of candidates) {
-        featurePaper(sqlite, { arxivId, on: latestDay, source: 'curator', by: BENCH_CURATOR });
+        await featurePaper(ctx.database, { arxivId, on: latestDay, source: 'curator', by: BENCH_CURATOR });
         toppedUp++;
       }
       opts.log(`${latestDay} had ${before} featured papers: featured ${toppedUp} more on it as curator "${BENCH_CURATOR}"`);
@@ -183,7 +183,7 @@ async function prepareFixture(opts: ScenarioOptions, dir: string, categories: st
     // What the `papers.digest` job does in the background of a real instance;
     // done here so paper pages read stored digests (a one-time pass, ~3 min at 1M).
     const digestStart = performance.now();
-    const digestsWritten = digestAll(sqlite);
+    const digestsWritten = await digestAll(ctx.database);
     if (digestsWritten > 0) opts.log(`wrote ${digestsWritten} paper digests in ${((performance.now() - digestStart) / 1000).toFixed(0)} s`);
     // Leave the database small and checkpointed for the server.
     sqlite.pragma('wal_checkpoint(TRUNCATE)');

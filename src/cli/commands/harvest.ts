@@ -16,7 +16,6 @@ import { createContext } from '../../context.js';
 import { parseCategoryList } from '../../papers/taxonomy.js';
 import { UsageError } from '../usage.js';
 import { applyCategoryRule } from '../../feeds/featuring.js';
-import { sqliteHandle } from '../../db/connection.js';
 
 const date = z
   .string()
@@ -117,7 +116,7 @@ export function harvestCommand(): Command {
           { onPage },
         );
         if (lastKey !== null) process.stderr.write('\n');
-        applyCategoryRule(sqliteHandle(ctx.database), ctx.config.arxivCategories);
+        await applyCategoryRule(ctx.database, ctx.config.arxivCategories);
         const t = totalCounts(summaries);
         const ms = Date.now() - started;
         const windows = summaries

@@ -3,12 +3,11 @@ import { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { createContext } from '../../context.js';
 import { applyCategoryRule } from '../../feeds/featuring.js';
-import { enqueueSync, jobSpec } from '../../jobs/queue.js';
+import { enqueue, jobSpec } from '../../jobs/queue.js';
 import { digestJob } from '../../papers/digest.js';
 import { importPaths, type ImportProgress, type ImportSummary } from '../../ingest/import.js';
 import { UsageError } from '../usage.js';
 import { existsSync } from 'node:fs';
-import { sqliteHandle } from '../../db/connection.js';
 
 const PROBLEMS_SHOWN = 50;
 
@@ -93,10 +92,10 @@ export function importCommand(): Command {
       try {
         const summary = await importPaths(ctx.database, paths, { onProgress: progress });
         progress.done();
-        applyCategoryRule(sqliteHandle(ctx.database), ctx.config.arxivCategories);
+        await applyCategoryRule(ctx.database, ctx.config.arxivCategories);
         // A running server's worker writes the new papers' digests; otherwise the next `serve` does.
         if (summary.imported > 0) {
-          enqueueSync(sqliteHandle(ctx.database), jobSpec(digestJob, { sweep: false }, { uniqueKey: `papers.digest:import:${Date.now()}` }));
+          await enqueue(ctx.database.db, jobSpec(digestJob, { sweep: false }, { uniqueKey: `papers.digest:import:${Date.now()}` }));
         }
         if (opts.json === true) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
         else printSummary(summary);
