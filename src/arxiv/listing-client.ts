@@ -1,8 +1,10 @@
-import { withSqliteTransaction, type Database } from '../db/connection.js';
+import type { Database } from '../db/connection.js';
+import { withPaperBatch } from '../db/paper-writer.js';
 import { childText, children, idVersion, isName, nonBlank, streamXml } from '../ingest/parsers/xml.js';
 import type { XmlElement, XmlName } from '../ingest/parsers/xml.js';
 import type { ParseItem, RawAnnouncement, RawPaper } from '../ingest/record.js';
-import { PaperStore, type ApplyOutcome } from '../ingest/store.js';
+import type { ApplyOutcome } from '../ingest/paper-row.js';
+import { prepareItem } from '../ingest/prepare.js';
 import { ArxivError, type ArxivHttpClient } from './http.js';
 
 /**
@@ -195,13 +197,11 @@ export type ListingStoreCounts = Record<ApplyOutcome['status'], number> & { erro
 
 /** Writes a listing's items in one transaction. */
 export async function storeListing(database: Database, listing: Pick<Listing, 'items'>): Promise<ListingStoreCounts> {
-  return withSqliteTransaction(database, (sqlite) => {
-    const store = new PaperStore(sqlite);
+  return withPaperBatch(database, async (writer) => {
     const counts: ListingStoreCounts = { imported: 0, updated: 0, unchanged: 0, skipped: 0, errors: 0 };
-    for (const item of listing.items) {
-      if (item.kind === 'error') counts.errors += 1;
-      else counts[store.apply(item).status] += 1;
-    }
+    const items = listing.items.filter((item) => item.kind !== 'error');
+    counts.errors = listing.items.length - items.length;
+    for (const outcome of await writer.apply(items.map(prepareItem))) counts[outcome.status] += 1;
     return counts;
   });
 }

@@ -1,9 +1,11 @@
-import type { Selectable } from 'kysely';
-import { withSqliteTransaction, type Database, type Sqlite, sqliteHandle } from '../db/connection.js';
-import type { HarvestStateTable } from '../db/schema.js';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Database } from '../db/connection.js';
+import { withPaperBatch, type FailedItem } from '../db/paper-writer.js';
+import type { DB, HarvestStateTable } from '../db/schema.js';
+import type { ApplyOutcome } from '../ingest/paper-row.js';
 import { readOaiPage } from '../ingest/parsers/oai.js';
+import { prepareItem, type PreparedItem } from '../ingest/prepare.js';
 import type { ParseItem } from '../ingest/record.js';
-import { PaperStore, type ApplyOutcome } from '../ingest/store.js';
 import type { Logger } from '../log.js';
 import { canonicalCategory, findArchive, findCategory, taxonomy } from '../papers/taxonomy.js';
 import type { ArxivHttpClient } from './http.js';
@@ -244,7 +246,7 @@ export class OaiHarvester {
 
     let from = request.from ?? null;
     if (from === null) {
-      const covered = this.lastCoveredUntil(prefix, setSpec);
+      const covered = await this.lastCoveredUntil(prefix, setSpec);
       from = covered !== null ? addDays(covered, 1) : addDays(until ?? today, -(request.lookbackDays ?? DEFAULT_LOOKBACK_DAYS));
       if (from > today || (until !== null && from > until)) {
         return this.upToDateSummary(prefix, setSpec, from, until, covered, started);
@@ -253,11 +255,11 @@ export class OaiHarvester {
     const key = `${prefix}|${setSpec}|${from}|${until ?? ''}`;
     const log = this.deps.log.child({ harvest: key });
 
-    const open = this.openRun(key);
+    const open = await this.openRun(key);
     const resumed = open !== undefined && (open.pages_done > 0 || open.restarts > 0);
     let state: StateRow;
     if (open === undefined) {
-      state = this.createRun(key, prefix, setSpec, from, until);
+      state = await this.createRun(key, prefix, setSpec, from, until);
       log.info({ from, until, set: setSpec || null, metadataPrefix: prefix }, 'harvest started');
     } else {
       state = open;
@@ -290,7 +292,7 @@ export class OaiHarvester {
           throw new OaiProtocolError(fatal.code, `arXiv rejected the resumption token ${MAX_RESTARTS + 1} times: ${fatal.message}`);
         }
         log.warn({ token, message: fatal.message }, 'resumption token expired or unknown; restarting the window from its first day');
-        state = this.restartRun(state);
+        state = await this.restartRun(state);
         continue;
       }
       if (fatal !== undefined) {
@@ -401,14 +403,10 @@ export class OaiHarvester {
     meta: PageCheckpoint,
     isolate: boolean,
   ): Promise<{ state: StateRow; counts: HarvestCounts; problems: RecordProblem[] }> {
-    return withSqliteTransaction(this.deps.database, (sqlite) => {
-      const store = new PaperStore(sqlite);
-      // A nested better-sqlite3 transaction is a SAVEPOINT.
-      const applyOne = isolate
-        ? sqlite.transaction((item: ParseItem): ApplyOutcome => store.apply(item))
-        : (item: ParseItem): ApplyOutcome => store.apply(item);
+    return withPaperBatch(this.deps.database, async (writer, trx) => {
       const counts = emptyCounts();
       const problems: RecordProblem[] = [];
+      const records: { item: PreparedItem; record: number }[] = [];
       items.forEach((item, index) => {
         const record = item.at.record ?? index + 1;
         if (item.kind === 'skip') {
@@ -422,83 +420,104 @@ export class OaiHarvester {
           return;
         }
         counts.records += 1;
-        let outcome: ApplyOutcome;
-        try {
-          outcome = applyOne(item);
-        } catch (err) {
-          if (!isolate) throw new RecordWriteError(err);
-          counts.errors += 1;
-          problems.push({ record, reason: `could not be stored: ${err instanceof Error ? err.message : String(err)}` });
-          return;
-        }
-        counts[outcome.status] += 1;
+        records.push({ item: prepareItem(item), record });
       });
-      const state = this.advance(sqlite, current, { ...meta, counts });
+      const prepared = records.map((r) => r.item);
+      let outcomes: (ApplyOutcome | FailedItem)[];
+      if (isolate) {
+        outcomes = await writer.applyIsolated(prepared);
+      } else {
+        try {
+          outcomes = await writer.apply(prepared);
+        } catch (err) {
+          throw new RecordWriteError(err);
+        }
+      }
+      outcomes.forEach((outcome, i) => {
+        if (outcome.status === 'failed') {
+          counts.errors += 1;
+          problems.push({ record: records[i]?.record ?? i + 1, reason: outcome.reason });
+        } else {
+          counts[outcome.status] += 1;
+        }
+      });
+      const state = await this.advance(trx, current, { ...meta, counts });
       return { state, counts, problems };
     });
   }
 
   /** The latest day a finished harvest of this set covered, if any. */
-  lastCoveredUntil(prefix: string, setSpec: string): string | null {
-    const row = sqliteHandle(this.deps.database)
-      .prepare(
-        `SELECT covered_until FROM harvest_state
-         WHERE metadata_prefix = ? AND set_spec = ? AND finished_at IS NOT NULL AND covered_until IS NOT NULL
-         ORDER BY covered_until DESC LIMIT 1`,
-      )
-      .pluck()
-      .get(prefix, setSpec);
-    return typeof row === 'string' ? row : null;
+  async lastCoveredUntil(prefix: string, setSpec: string): Promise<string | null> {
+    const row = await this.deps.database.db
+      .selectFrom('harvest_state')
+      .select('covered_until')
+      .where('metadata_prefix', '=', prefix)
+      .where('set_spec', '=', setSpec)
+      .where('finished_at', 'is not', null)
+      .where('covered_until', 'is not', null)
+      .orderBy('covered_until', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.covered_until ?? null;
   }
 
-  private openRun(key: string): StateRow | undefined {
-    return sqliteHandle(this.deps.database)
-      .prepare('SELECT * FROM harvest_state WHERE harvest_key = ? AND finished_at IS NULL')
-      .get(key) as StateRow | undefined;
+  private async openRun(key: string): Promise<StateRow | undefined> {
+    return this.deps.database.db
+      .selectFrom('harvest_state')
+      .selectAll()
+      .where('harvest_key', '=', key)
+      .where('finished_at', 'is', null)
+      .executeTakeFirst();
   }
 
-  private createRun(key: string, prefix: string, setSpec: string, from: string, until: string | null): StateRow {
+  private async createRun(key: string, prefix: string, setSpec: string, from: string, until: string | null): Promise<StateRow> {
     const now = this.now().toISOString();
-    const sqlite = sqliteHandle(this.deps.database);
-    try {
-      sqlite
-        .prepare(
-          `INSERT INTO harvest_state (harvest_key, metadata_prefix, set_spec, from_date, until_date, started_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(key, prefix, setSpec, from, until, now, now);
-    } catch (err) {
-      // Another process opened the same run a moment ago: share its checkpoint.
-      if (!(err instanceof Error && 'code' in err && String(err.code).startsWith('SQLITE_CONSTRAINT'))) throw err;
-    }
-    const row = this.openRun(key);
+    // Another process may have opened the same run a moment ago (the partial
+    // unique index allows one open run per key): then share its checkpoint.
+    await this.deps.database.db
+      .insertInto('harvest_state')
+      .values({
+        harvest_key: key,
+        metadata_prefix: prefix,
+        set_spec: setSpec,
+        from_date: from,
+        until_date: until,
+        started_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('harvest_key').where('finished_at', 'is', null).doNothing())
+      .execute();
+    const row = await this.openRun(key);
     if (row === undefined) throw new Error(`harvest run ${key} vanished right after it was created`);
     return row;
   }
 
-  private restartRun(state: StateRow): StateRow {
-    const result = sqliteHandle(this.deps.database)
-      .prepare(
-        `UPDATE harvest_state SET resumption_token = NULL, restarts = restarts + 1, updated_at = ?
-         WHERE id = ? AND pages_done = ? AND finished_at IS NULL`,
-      )
-      .run(this.now().toISOString(), state.id, state.pages_done);
-    if (result.changes !== 1) throw new HarvestConflictError(`harvest ${state.harvest_key} was advanced by another process`);
-    return this.reload(sqliteHandle(this.deps.database), state.id);
+  private async restartRun(state: StateRow): Promise<StateRow> {
+    const result = await this.deps.database.db
+      .updateTable('harvest_state')
+      .set((eb) => ({ resumption_token: null, restarts: eb('restarts', '+', 1), updated_at: this.now().toISOString() }))
+      .where('id', '=', state.id)
+      .where('pages_done', '=', state.pages_done)
+      .where('finished_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) {
+      throw new HarvestConflictError(`harvest ${state.harvest_key} was advanced by another process`);
+    }
+    return this.reload(this.deps.database.db, state.id);
   }
 
-  private reload(sqlite: Sqlite, id: number): StateRow {
-    const row = sqlite.prepare('SELECT * FROM harvest_state WHERE id = ?').get(id) as StateRow | undefined;
+  private async reload(db: Kysely<DB>, id: number): Promise<StateRow> {
+    const row = await db.selectFrom('harvest_state').selectAll().where('id', '=', id).executeTakeFirst();
     if (row === undefined) throw new Error(`harvest run ${id} disappeared`);
     return row;
   }
 
   /** Moves the checkpoint past a page; runs inside the page's transaction. */
-  private advance(
-    sqlite: Sqlite,
+  private async advance(
+    trx: Transaction<DB>,
     state: StateRow,
     page: PageCheckpoint & { counts: HarvestCounts },
-  ): StateRow {
+  ): Promise<StateRow> {
     const now = this.now().toISOString();
     const firstResponse = state.first_response_date ?? page.responseDate?.slice(0, 10) ?? page.finishedOn;
     const latest = page.datestamps.reduce<string | null>((a, d) => (a === null || d > a ? d : a), state.last_datestamp);
@@ -510,37 +529,32 @@ export class OaiHarvester {
     const c = page.counts;
     // Compare-and-set on pages_done: if another process moved this run on
     // meanwhile, the whole page rolls back instead of regressing its checkpoint.
-    const result = sqlite
-      .prepare(
-        `UPDATE harvest_state SET
-           resumption_token = ?, pages_done = pages_done + ?, records_done = records_done + ?,
-           imported = imported + ?, updated = updated + ?, unchanged = unchanged + ?,
-           skipped = skipped + ?, errors = errors + ?,
-           complete_list_size = COALESCE(?, complete_list_size),
-           first_response_date = ?, last_datestamp = ?, covered_until = ?,
-           updated_at = ?, finished_at = ?
-         WHERE id = ? AND pages_done = ? AND finished_at IS NULL`,
-      )
-      .run(
-        page.nextToken,
-        page.countsAsPage ? 1 : 0,
-        c.records,
-        c.imported,
-        c.updated,
-        c.unchanged,
-        c.skipped,
-        c.errors,
-        page.completeListSize,
-        firstResponse,
-        latest,
-        coveredUntil,
-        now,
-        finished ? now : null,
-        state.id,
-        state.pages_done,
-      );
-    if (result.changes !== 1) throw new HarvestConflictError(`harvest ${state.harvest_key} was advanced by another process`);
-    return this.reload(sqlite, state.id);
+    const result = await trx
+      .updateTable('harvest_state')
+      .set((eb) => ({
+        resumption_token: page.nextToken,
+        pages_done: eb('pages_done', '+', page.countsAsPage ? 1 : 0),
+        records_done: eb('records_done', '+', c.records),
+        imported: eb('imported', '+', c.imported),
+        updated: eb('updated', '+', c.updated),
+        unchanged: eb('unchanged', '+', c.unchanged),
+        skipped: eb('skipped', '+', c.skipped),
+        errors: eb('errors', '+', c.errors),
+        complete_list_size: page.completeListSize ?? eb.ref('complete_list_size'),
+        first_response_date: firstResponse,
+        last_datestamp: latest,
+        covered_until: coveredUntil,
+        updated_at: now,
+        finished_at: finished ? now : null,
+      }))
+      .where('id', '=', state.id)
+      .where('pages_done', '=', state.pages_done)
+      .where('finished_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) {
+      throw new HarvestConflictError(`harvest ${state.harvest_key} was advanced by another process`);
+    }
+    return this.reload(trx, state.id);
   }
 
   private upToDateSummary(

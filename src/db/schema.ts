@@ -83,14 +83,14 @@ export interface HarvestStateTable {
   until_date: string | null;
   /** Token of the next page to fetch; null before the first page and when finished. */
   resumption_token: string | null;
-  pages_done: number;
-  records_done: number;
-  imported: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  errors: number;
-  restarts: number;
+  pages_done: Generated<number>;
+  records_done: Generated<number>;
+  imported: Generated<number>;
+  updated: Generated<number>;
+  unchanged: Generated<number>;
+  skipped: Generated<number>;
+  errors: Generated<number>;
+  restarts: Generated<number>;
   complete_list_size: number | null;
   first_response_date: string | null;
   last_datestamp: string | null;
@@ -99,6 +99,17 @@ export interface HarvestStateTable {
   started_at: string;
   updated_at: string;
   finished_at: string | null;
+}
+
+// --- import_progress (004) ---
+export interface ImportProgressTable {
+  /** Identity of an input file (path, size, modification time). */
+  file_key: string;
+  path: string;
+  /** Items of the file committed so far; a rerun resumes after them. */
+  items_done: number;
+  finished: number;
+  updated_at: string;
 }
 
 // --- featured (005) ---
@@ -146,6 +157,7 @@ export interface DB {
   paper_categories: PaperCategoriesTable;
   jobs: JobsTable;
   harvest_state: HarvestStateTable;
+  import_progress: ImportProgressTable;
   featured: FeaturedTable;
   feature_rule_state: FeatureRuleStateTable;
   paper_digests: PaperDigestsTable;

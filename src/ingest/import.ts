@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { withSqliteTransaction, type Database, sqliteHandle } from '../db/connection.js';
+import type { Database } from '../db/connection.js';
+import { withPaperBatch } from '../db/paper-writer.js';
 import { detectFormat, listInputFiles } from './detect.js';
 import type { PreparedItem } from './prepare.js';
 import { preparedChunks } from './prepared-stream.js';
 import type { FormatName, SourcePosition } from './record.js';
-import { PaperStore } from './store.js';
 
 /** Items per transaction: large enough to amortise the commit, small enough to keep the lock short. */
 const BATCH_SIZE = 10_000;
@@ -111,15 +111,6 @@ export async function importPaths(
     return ax - bx;
   });
 
-  const store = new PaperStore(sqliteHandle(database));
-  const progressStmt = sqliteHandle(database).prepare<[string], { items_done: number; finished: number }>(
-    'SELECT items_done, finished FROM import_progress WHERE file_key = ?',
-  );
-  const saveProgress = sqliteHandle(database).prepare(
-    `INSERT INTO import_progress (file_key, path, items_done, finished, updated_at) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (file_key) DO UPDATE SET items_done = excluded.items_done, finished = excluded.finished,
-       updated_at = excluded.updated_at`,
-  );
 
   let records = 0;
   let bytesBefore = 0;
@@ -140,7 +131,11 @@ export async function importPaths(
       continue;
     }
     const key = await fileKey(file);
-    const saved = progressStmt.get(key.key);
+    const saved = await database.db
+      .selectFrom('import_progress')
+      .select(['items_done', 'finished'])
+      .where('file_key', '=', key.key)
+      .executeTakeFirst();
     const resumeFrom = saved !== undefined && saved.finished === 0 ? saved.items_done : 0;
     summary.resumedAfter = resumeFrom;
 
@@ -152,9 +147,11 @@ export async function importPaths(
       batch = [];
       done += items.length;
       const position = done;
-      await withSqliteTransaction(database, () => {
-        for (const item of items) {
-          const outcome = store.applyPrepared(item);
+      await withPaperBatch(database, async (writer, trx) => {
+        const outcomes = await writer.apply(items);
+        items.forEach((item, i) => {
+          const outcome = outcomes[i];
+          if (outcome === undefined) return;
           if (outcome.status === 'skipped') {
             summary.skipped++;
             if (item.kind === 'skip' || item.kind === 'announcement') {
@@ -166,8 +163,14 @@ export async function importPaths(
           } else {
             summary[outcome.status]++;
           }
-        }
-        saveProgress.run(key.key, key.path, position, finished ? 1 : 0, new Date().toISOString());
+        });
+        const progress = { path: key.path, items_done: position, finished: finished ? 1 : 0, updated_at: new Date().toISOString() };
+        // The position commits with the papers: a killed import resumes right after the last committed batch.
+        await trx
+          .insertInto('import_progress')
+          .values({ file_key: key.key, ...progress })
+          .onConflict((oc) => oc.column('file_key').doUpdateSet(progress))
+          .execute();
       });
       records += items.length;
       options.onProgress?.({

@@ -84,7 +84,7 @@ export function stateFromIncoming(p: NormalizedPaper): PaperState {
   };
 }
 
-/** Merges an incoming record into the stored state (see PaperStore). Pure. */
+/** Merges an incoming record into the stored state (see the paper writers in src/db/). Pure. */
 export function mergeState(stored: PaperState, p: NormalizedPaper): PaperState {
   // A newer version's values win. For the same version, sources disagree in
   // small ways (whitespace, a comment edited in place), so the incoming record

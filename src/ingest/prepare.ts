@@ -9,7 +9,7 @@ import type { ParseItem, SourcePosition } from './record.js';
  */
 export type PreparedItem =
   | Exclude<ParseItem, { kind: 'paper' }>
-  /** `hash`: the paper's state digest if it is new to the database (see PaperStore). */
+  /** `hash`: the paper's state digest if it is new to the database (see the paper writers in src/db/). */
   | { kind: 'paper'; paper: NormalizedPaper; hash: string; at: SourcePosition }
   | { kind: 'invalid'; reason: string; at: SourcePosition };
 

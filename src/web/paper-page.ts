@@ -11,9 +11,9 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ArxivApiClient, ArxivApiError, baseId } from '../arxiv/api-client.js';
 import { ArxivHttpError, ArxivUnreachableError, sharedArxivHttp } from '../arxiv/http.js';
 import type { AppContext } from '../context.js';
-import { withSqliteTransaction } from '../db/connection.js';
+import { withPaperBatch } from '../db/paper-writer.js';
 import { entryByArxivId, type FeaturedInfo } from '../feeds/feed.js';
-import { PaperStore, type ApplyOutcome } from '../ingest/store.js';
+import { prepareItem } from '../ingest/prepare.js';
 import type { ParseItem } from '../ingest/record.js';
 import { parseArxivId } from '../papers/arxiv-id.js';
 import { arxivAbsUrl, isArxivPaperId, toBibtex, toRis } from '../papers/citation.js';
@@ -366,10 +366,7 @@ async function fetchPaper(ctx: AppContext, req: FastifyRequest, reply: FastifyRe
   if (items.length === 0) return sendError(req, reply, 404, `arXiv has no paper with the id ${id}.`);
 
   // The same store as harvests and imports: validation, merge, categories and the search index.
-  const outcomes = await withSqliteTransaction(ctx.database, (sqlite) => {
-    const store = new PaperStore(sqlite);
-    return items.map((item): ApplyOutcome => store.apply(item));
-  });
+  const outcomes = await withPaperBatch(ctx.database, (writer) => writer.apply(items.map(prepareItem)));
   if ((await findPaperByArxivId(ctx.database, id)) === undefined) {
     const reason = outcomes.map((o) => (o.status === 'skipped' ? o.reason : o.status)).join('; ');
     req.log.warn({ arxivId: id, reason }, "arXiv's record could not be stored");
