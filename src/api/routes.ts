@@ -121,7 +121,7 @@ export function apiRoutes(ctx: AppContext): FastifyPluginAsync {
     const parsed = parseArxivId(text);
     if (parsed === null) return sendError(req, reply, 400, `Invalid request: "${text}" is not an arXiv id.`);
     const row = await database.db.selectFrom('papers').select('id').where('arxiv_id', '=', parsed.id).executeTakeFirst();
-    const entry = row === undefined ? undefined : entriesByIds(database, [row.id])[0];
+    const entry = row === undefined ? undefined : (await entriesByIds(database, [row.id]))[0];
     if (entry === undefined) return sendError(req, reply, 404, `No paper ${parsed.id} in this instance.`);
     cacheable(reply, lastModified([entry]));
     return reply.send(presentPaper(entry.paper, entry.featured));
@@ -134,13 +134,13 @@ export function apiRoutes(ctx: AppContext): FastifyPluginAsync {
       const period = q.date ?? q.week ?? q.month;
       let range: { from: string; to: string } | undefined = period ?? (q.submitter !== undefined ? ALL_DAYS : undefined);
       if (range === undefined) {
-        const day = latestFeaturedDay(database, q.category);
+        const day = await latestFeaturedDay(database, q.category);
         if (day !== null) range = { from: day, to: day };
       }
       let entries: FeedEntry[] = [];
       let total = 0;
       if (range !== undefined) {
-        ({ entries, total } = listFeatured(database, {
+        ({ entries, total } = await listFeatured(database, {
           ...range,
           categories: q.category,
           submitter: q.submitter,
@@ -164,7 +164,7 @@ export function apiRoutes(ctx: AppContext): FastifyPluginAsync {
       // One extra row says whether there is a next page without a count.
       const keys = await pageKeys(database, q.cursor, q.limit + 1);
       const page = keys.slice(0, q.limit);
-      const entries = entriesByIds(
+      const entries = await entriesByIds(
         database,
         page.map((k) => k.id),
       );
@@ -187,7 +187,7 @@ export function apiRoutes(ctx: AppContext): FastifyPluginAsync {
         count: false,
       });
       if (result.problem !== undefined) return sendError(req, reply, 400, `Invalid request: q: ${result.problem}.`);
-      const entries = entriesByIds(
+      const entries = await entriesByIds(
         database,
         result.hits.map((h) => h.paperId),
       );

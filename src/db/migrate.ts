@@ -5,6 +5,7 @@ import { harvest } from './migrations/003_harvest.js';
 import { imports } from './migrations/004_imports.js';
 import { featured } from './migrations/005_featured.js';
 import { paperDigests } from './migrations/006_paper_digests.js';
+import { changeCounter } from './migrations/007_change_counter.js';
 
 /**
  * A schema change, as SQL for each engine. Both scripts make the same tables
@@ -19,7 +20,15 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a landed migration is never edited. */
-export const migrations: readonly Migration[] = [papers, jobs, harvest, imports, featured, paperDigests];
+export const migrations: readonly Migration[] = [
+  papers,
+  jobs,
+  harvest,
+  imports,
+  featured,
+  paperDigests,
+  changeCounter,
+];
 
 export interface MigrateResult {
   applied: { version: number; name: string }[];

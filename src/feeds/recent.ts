@@ -4,34 +4,28 @@
  * queries live here; full papers come from `entriesByIds`, so the row shape
  * stays defined in one place.
  */
-import { cachedStatement, type Database, sqliteHandle } from '../db/connection.js';
+import { sql } from 'kysely';
+import type { Database } from '../db/connection.js';
 import { entriesByIds, type FeedEntry } from './feed.js';
 
-// Categories are bound as one JSON array parameter, never spliced into SQL.
-const IN_CATEGORIES = `EXISTS (SELECT 1 FROM paper_categories pc
-  WHERE pc.paper_id = %ID% AND pc.category IN (SELECT value FROM json_each(@categories)))`;
-
-// Walks the partial index featured_visible_day newest first and stops after
-// `count` distinct days.
-const RECENT_FEATURED_DAYS = `SELECT DISTINCT f.featured_on FROM featured f
-  WHERE f.hidden_at IS NULL AND (@categories IS NULL OR ${IN_CATEGORIES.replace('%ID%', 'f.paper_id')})
-  ORDER BY f.featured_on DESC LIMIT @count`;
-
-// Only p.id is read, so papers_announced_on_id (announced_on, id) covers the
-// scan: it walks newest first and stops after `limit` matches. The cost grows
-// with how rare the category is among recent papers, never with the page size.
-const RECENT_ANNOUNCED_IDS = `SELECT p.id FROM papers p
-  WHERE p.announced_on IS NOT NULL AND ${IN_CATEGORIES.replace('%ID%', 'p.id')}
-  ORDER BY p.announced_on DESC, p.id DESC LIMIT @limit`;
-
 /** The newest `count` days with visible featured papers (in the categories, when given), newest first. */
-export function recentFeaturedDays(
+export async function recentFeaturedDays(
   database: Database,
   q: { count: number; categories?: readonly string[] | undefined },
-): string[] {
-  return cachedStatement(sqliteHandle(database), RECENT_FEATURED_DAYS)
-    .pluck()
-    .all({ count: q.count, categories: q.categories === undefined ? null : JSON.stringify(q.categories) }) as string[];
+): Promise<string[]> {
+  const inCategories =
+    q.categories === undefined
+      ? sql`TRUE`
+      : q.categories.length === 0
+        ? sql`FALSE`
+        : sql`EXISTS (SELECT 1 FROM paper_categories pc
+            WHERE pc.paper_id = f.paper_id AND pc.category IN (${sql.join([...q.categories])}))`;
+  // Walks the partial index featured_visible_day newest first and stops after
+  // `count` distinct days.
+  const { rows } = await sql<{ featured_on: string }>`SELECT DISTINCT f.featured_on FROM featured f
+    WHERE f.hidden_at IS NULL AND ${inCategories}
+    ORDER BY f.featured_on DESC LIMIT ${q.count}`.execute(database.db);
+  return rows.map((r) => r.featured_on);
 }
 
 /**
@@ -39,12 +33,17 @@ export function recentFeaturedDays(
  * day, newest first, then by row id (the order the index holds), featured
  * or not.
  */
-export function listRecentAnnounced(
+export async function listRecentAnnounced(
   database: Database,
   q: { categories: readonly string[]; limit: number },
-): FeedEntry[] {
-  const ids = cachedStatement(sqliteHandle(database), RECENT_ANNOUNCED_IDS)
-    .pluck()
-    .all({ limit: q.limit, categories: JSON.stringify(q.categories) }) as number[];
-  return entriesByIds(database, ids);
+): Promise<FeedEntry[]> {
+  if (q.categories.length === 0) return [];
+  // Only p.id is read, so the announced_on index covers the scan: it walks
+  // newest first and stops after `limit` matches. The cost grows with how rare
+  // the category is among recent papers, never with the page size.
+  const { rows } = await sql<{ id: number }>`SELECT p.id FROM papers p
+    WHERE p.announced_on IS NOT NULL AND EXISTS (SELECT 1 FROM paper_categories pc
+      WHERE pc.paper_id = p.id AND pc.category IN (${sql.join([...q.categories])}))
+    ORDER BY p.announced_on DESC, p.id DESC LIMIT ${q.limit}`.execute(database.db);
+  return entriesByIds(database, rows.map((r) => r.id));
 }

@@ -28,7 +28,6 @@ import { sendError } from './errors.js';
 import { html, SafeHtml } from './html.js';
 import { layout, type AlternateFeed } from './layout.js';
 import { PageCache } from './page-cache.js';
-import { sqliteHandle } from '../db/connection.js';
 
 export const PAGE_SIZE = 50;
 
@@ -137,7 +136,7 @@ function feedAlternates(base: string, label: string, query: FeedQuery): Alternat
   ];
 }
 
-type PageHandler = (req: FastifyRequest, reply: FastifyReply) => SafeHtml | FastifyReply;
+type PageHandler = (req: FastifyRequest, reply: FastifyReply) => Promise<SafeHtml | FastifyReply>;
 
 /**
  * Serves a page from the page cache, or renders it with `handler` and caches
@@ -145,9 +144,9 @@ type PageHandler = (req: FastifyRequest, reply: FastifyReply) => SafeHtml | Fast
  */
 function cachedPage(cache: PageCache, handler: PageHandler): (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
   return async (req, reply) => {
-    if (cache.trySend(req, reply)) return reply;
-    const version = cache.snapshot();
-    const result = handler(req, reply);
+    if (await cache.trySend(req, reply)) return reply;
+    const version = await cache.snapshot();
+    const result = await handler(req, reply);
     return result instanceof SafeHtml ? cache.store(req, reply, version, result.value) : result;
   };
 }
@@ -155,10 +154,10 @@ function cachedPage(cache: PageCache, handler: PageHandler): (req: FastifyReques
 const KIND_NAMES: Record<PeriodKind, string> = { date: 'day', week: 'week', month: 'month' };
 
 /** The daily feed of a period: tabs, previous/next with papers, filters, cards, pager. */
-function renderPeriod(ctx: AppContext, period: Period, query: FeedQuery, canonical: string): SafeHtml {
+async function renderPeriod(ctx: AppContext, period: Period, query: FeedQuery, canonical: string): Promise<SafeHtml> {
   const { database } = ctx;
   const categories = query.category?.categories;
-  const result = listFeatured(database, {
+  const result = await listFeatured(database, {
     from: period.from,
     to: period.to,
     categories,
@@ -166,7 +165,7 @@ function renderPeriod(ctx: AppContext, period: Period, query: FeedQuery, canonic
     limit: PAGE_SIZE,
     offset: (query.page - 1) * PAGE_SIZE,
   });
-  const adjacent = adjacentFeaturedDays(database, period, categories);
+  const adjacent = await adjacentFeaturedDays(database, period, categories);
   const linkTo = (day: string | null): string | null =>
     day === null ? null : `/papers/${period.kind}/${periodContaining(period.kind, day).id}${keep(query)}`;
   const previous = linkTo(adjacent.previous);
@@ -210,8 +209,8 @@ ${pager(canonical, query, result.total)}`
 }
 
 /** The front page of an instance with no featured papers: how to get some. */
-function renderEmptyInstance(ctx: AppContext): SafeHtml {
-  const papers = sqliteHandle(ctx.database).prepare('SELECT EXISTS (SELECT 1 FROM papers)').pluck().get() === 1;
+async function renderEmptyInstance(ctx: AppContext): Promise<SafeHtml> {
+  const papers = (await ctx.database.db.selectFrom('papers').select('id').limit(1).executeTakeFirst()) !== undefined;
   const categories = ctx.config.arxivCategories.join(', ') || 'none';
   const body = papers
     ? html`<h1>No featured papers yet</h1>
@@ -234,15 +233,15 @@ The scheduler also harvests every day while <code>npm start</code> runs.</li>
 /** Registers the browsing routes. */
 export function feedRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    const cache = new PageCache(sqliteHandle(ctx.database));
-    const latest: PageHandler = (req, reply) => {
+    const cache = new PageCache(ctx.database);
+    const latest: PageHandler = async (req, reply) => {
       // `/papers?q=` is the same search as `/search?q=`; one canonical results page.
       if (req.url.startsWith('/papers?') && 'q' in (req.query as Record<string, unknown>)) {
         return reply.redirect(`/search${req.url.slice('/papers'.length)}`, 302);
       }
       const query = parseFeedQuery(req, reply);
       if (query === null) return reply;
-      const day = latestFeaturedDay(ctx.database, query.category?.categories);
+      const day = await latestFeaturedDay(ctx.database, query.category?.categories);
       if (day === null) {
         if (query.category) return renderPeriod(ctx, periodContaining('date', new Date().toISOString().slice(0, 10)), query, '/papers');
         return renderEmptyInstance(ctx);
@@ -253,7 +252,7 @@ export function feedRoutes(ctx: AppContext): FastifyPluginAsync {
     app.get('/papers', cachedPage(cache, latest));
 
     for (const kind of ['date', 'week', 'month'] as const) {
-      app.get(`/papers/${kind}/:period`, cachedPage(cache, (req, reply) => {
+      app.get(`/papers/${kind}/:period`, cachedPage(cache, async (req, reply) => {
         const period = parsePeriod(kind, (req.params as { period: string }).period);
         if (period === null) {
           const forms = { date: 'YYYY-MM-DD', week: 'YYYY-Www (ISO week, e.g. 2026-W48)', month: 'YYYY-MM' };
@@ -265,10 +264,10 @@ export function feedRoutes(ctx: AppContext): FastifyPluginAsync {
       }));
     }
 
-    app.get('/papers/trending', cachedPage(cache, (req, reply) => {
+    app.get('/papers/trending', cachedPage(cache, async (req, reply) => {
       const query = parseFeedQuery(req, reply);
       if (query === null) return reply;
-      const result = listTrending(ctx.database, {
+      const result = await listTrending(ctx.database, {
         categories: query.category?.categories,
         limit: PAGE_SIZE,
         offset: (query.page - 1) * PAGE_SIZE,
@@ -304,13 +303,13 @@ ${
       );
     }));
 
-    app.get('/c/:category', cachedPage(cache, (req, reply) => {
+    app.get('/c/:category', cachedPage(cache, async (req, reply) => {
       const name = (req.params as { category: string }).category;
       const categories = expandCategoryFilter(name);
       if (categories === undefined) return sendError(req, reply, 404, `Unknown category "${name}".`);
       const query = parseFeedQuery(req, reply);
       if (query === null) return reply;
-      const day = query.date ?? latestAnnouncedDay(ctx.database, categories);
+      const day = query.date ?? await latestAnnouncedDay(ctx.database, categories);
       const title = categoryTitle(name);
       const path = `/c/${name}`;
       const alternates: AlternateFeed[] = [
@@ -320,14 +319,14 @@ ${
       if (day === null) {
         return layout({ title: `${title} · Paperboy`, alternates }, html`<h1>${title}</h1><div class="empty"><p>No papers in ${name} yet.</p></div>`);
       }
-      const result = listAnnounced(ctx.database, {
+      const result = await listAnnounced(ctx.database, {
         day,
         categories,
         sort: query.sort,
         limit: PAGE_SIZE,
         offset: (query.page - 1) * PAGE_SIZE,
       });
-      const adjacent = adjacentAnnouncedDays(ctx.database, day, categories);
+      const adjacent = await adjacentAnnouncedDays(ctx.database, day, categories);
       const own = { ...query, category: undefined };
       const dayLink = (d: string): string => `${path}${keep(own, { date: d })}`;
       const body = html`<div class="feed-head"><h1>${title} <span class="muted small">${longDay(day)}</span></h1></div>

@@ -5,15 +5,16 @@
  * about 0.2 ms.
  *
  * An entry is valid while the database is unchanged and for at most `ttlMs`
- * (pages such as trending depend on the clock). "Unchanged" is SQLite's own
- * change counters: `PRAGMA data_version` moves when another connection (an
- * import, a worker process) commits, and `total_changes()` when this one
- * writes. Only anonymous, public pages may be cached here.
+ * (pages such as trending depend on the clock). "Unchanged" is the database's
+ * data version (src/db/change-counter.ts), which any process's commit moves,
+ * so several web processes never serve a page older than the last write.
+ * Only anonymous, public pages may be cached here.
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Sqlite } from '../db/connection.js';
+import { dataVersion } from '../db/change-counter.js';
+import type { Database } from '../db/connection.js';
 
 interface Entry {
   body: Buffer;
@@ -33,26 +34,17 @@ const CACHE_CONTROL = 'public, max-age=60';
 
 export class PageCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly dataVersion;
-  private readonly totalChanges;
 
   constructor(
-    sqlite: Sqlite,
+    private readonly database: Database,
     private readonly options: PageCacheOptions = { maxEntries: 300, ttlMs: 60_000 },
-  ) {
-    this.dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
-    this.totalChanges = sqlite.prepare('SELECT total_changes()').pluck();
-  }
-
-  private version(): string {
-    return `${String(this.dataVersion.get())}:${String(this.totalChanges.get())}`;
-  }
+  ) {}
 
   /** Sends the cached page for this request's URL if it is still valid; returns whether it did. */
-  trySend(req: FastifyRequest, reply: FastifyReply): boolean {
+  async trySend(req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
     const entry = this.entries.get(req.url);
     if (entry === undefined) return false;
-    if (entry.version !== this.version() || entry.expires <= Date.now()) {
+    if (entry.version !== (await dataVersion(this.database)) || entry.expires <= Date.now()) {
       this.entries.delete(req.url);
       return false;
     }
@@ -87,8 +79,8 @@ export class PageCache {
   }
 
   /** The database version to pass to `store`, read before rendering. */
-  snapshot(): string {
-    return this.version();
+  snapshot(): Promise<string> {
+    return dataVersion(this.database);
   }
 
   private send(req: FastifyRequest, reply: FastifyReply, entry: Entry): FastifyReply {

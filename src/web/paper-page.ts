@@ -288,7 +288,7 @@ async function showPaper(ctx: AppContext, csrf: CsrfProtection, req: FastifyRequ
   // One URL per paper: versions, `arXiv:` prefixes and subject classes redirect.
   if (raw !== id) return reply.redirect(`${paperPath(id)}${suffix}`, 301);
 
-  const entry = entryByArxivId(ctx.database, id);
+  const entry = await entryByArxivId(ctx.database, id);
   if (entry === undefined) return notFoundPage(ctx, csrf, req, reply, id);
   const { paper, featured } = entry;
 

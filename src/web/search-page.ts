@@ -134,7 +134,7 @@ export async function renderSearchPage(ctx: AppContext, req: FastifyRequest, rep
       ),
     );
   }
-  const entries = entriesByIds(ctx.database, result.hits.map((h) => h.paperId));
+  const entries = await entriesByIds(ctx.database, result.hits.map((h) => h.paperId));
   const snippets = new Map(result.hits.map((h) => [h.paperId, h.snippet]));
   const pages = Math.min(MAX_PAGE, Math.ceil(total / RESULTS_PER_PAGE));
   const first = (form.page - 1) * RESULTS_PER_PAGE + 1;

@@ -148,19 +148,19 @@ function filterQuery(filter: CategoryFilter | undefined): string | undefined {
 }
 
 /** The featured papers of the newest featured days, day by day, newest day first. */
-function dailyEntries(ctx: AppContext, categories: readonly string[] | undefined): FeedEntry[] {
+async function dailyEntries(ctx: AppContext, categories: readonly string[] | undefined): Promise<FeedEntry[]> {
   const entries: FeedEntry[] = [];
-  for (const day of recentFeaturedDays(ctx.database, { count: DAILY_FEED.days, categories })) {
+  for (const day of await recentFeaturedDays(ctx.database, { count: DAILY_FEED.days, categories })) {
     const remaining = DAILY_FEED.maxItems - entries.length;
     if (remaining <= 0) break;
-    const page = listFeatured(ctx.database, { from: day, to: day, categories, sort: 'newest', limit: remaining, offset: 0 });
+    const page = await listFeatured(ctx.database, { from: day, to: day, categories, sort: 'newest', limit: remaining, offset: 0 });
     entries.push(...page.entries);
   }
   return entries;
 }
 
 function dailyFeed(ctx: AppContext, format: FeedFormat) {
-  return (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const parsed = parseFilter(req, reply);
     if (parsed === null) return reply;
     const { filter } = parsed;
@@ -175,7 +175,7 @@ function dailyFeed(ctx: AppContext, format: FeedFormat) {
         path: '/feeds/daily',
         query,
         htmlPath: `/papers${query ? `?${query}` : ''}`,
-        entries: dailyEntries(ctx, filter?.categories),
+        entries: await dailyEntries(ctx, filter?.categories),
         datedByFeaturing: true,
       }),
     );
@@ -183,13 +183,13 @@ function dailyFeed(ctx: AppContext, format: FeedFormat) {
 }
 
 function trendingFeed(ctx: AppContext, format: FeedFormat) {
-  return (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const parsed = parseFilter(req, reply);
     if (parsed === null) return reply;
     const { filter } = parsed;
     const where = filter ? ` in ${categoryTitle(filter.name)}` : '';
     const query = filterQuery(filter);
-    const page = listTrending(ctx.database, { categories: filter?.categories, limit: TRENDING_FEED_ITEMS, offset: 0 });
+    const page = await listTrending(ctx.database, { categories: filter?.categories, limit: TRENDING_FEED_ITEMS, offset: 0 });
     return sendFeed(
       reply,
       format,
@@ -209,7 +209,7 @@ function trendingFeed(ctx: AppContext, format: FeedFormat) {
 const FEED_FILE = /^(.+)\.(rss|atom)$/;
 
 function categoryFeed(ctx: AppContext) {
-  return (req: FastifyRequest<{ Params: { file: string } }>, reply: FastifyReply): FastifyReply => {
+  return async (req: FastifyRequest<{ Params: { file: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
     const match = FEED_FILE.exec(req.params.file);
     const name = match?.[1];
     const format = match?.[2] as FeedFormat | undefined;
@@ -227,7 +227,7 @@ function categoryFeed(ctx: AppContext) {
         description: `The newest papers announced on arXiv in ${title}.`,
         path: `/feeds/c/${encodeURIComponent(name)}`,
         htmlPath: `/c/${encodeURIComponent(name)}`,
-        entries: listRecentAnnounced(ctx.database, { categories, limit: CATEGORY_FEED_ITEMS }),
+        entries: await listRecentAnnounced(ctx.database, { categories, limit: CATEGORY_FEED_ITEMS }),
       }),
     );
   };
@@ -242,7 +242,7 @@ function searchFeed(ctx: AppContext, format: FeedFormat) {
     // A query with nothing searchable (only operators or exclusions) is still a
     // feed: an empty one, so a reader subscribed to it keeps working.
     const result = await searchKeyword(ctx.database, q, { limit: SEARCH_FEED_ITEMS, snippets: false, count: false });
-    const entries = entriesByIds(
+    const entries = await entriesByIds(
       ctx.database,
       result.hits.map((h) => h.paperId),
     );

@@ -137,7 +137,7 @@ async function prepareFixture(opts: ScenarioOptions, dir: string, categories: st
     opts.log(`applying the category rule (${config.arxivCategories.join(', ')})`);
     const { featured } = await applyCategoryRule(ctx.database, config.arxivCategories);
     const sqlite = sqliteHandle(ctx.database);
-    const latestDay = latestFeaturedDay(ctx.database);
+    const latestDay = await latestFeaturedDay(ctx.database);
     if (latestDay === null) throw new Error('no featured papers after the category rule: does the corpus have announced_on?');
 
     // A day with less than a full page does not exercise the feed page: give it
