@@ -14,7 +14,7 @@ export interface AppContext {
 /** Opens the data directory and database (SQLite file or PostgreSQL) and applies pending migrations. */
 export async function createContext(config: Config, log: Logger = createLogger(config.logLevel)): Promise<AppContext> {
   mkdirSync(config.dataDir, { recursive: true });
-  const database = openDatabase(config.database);
+  const database = openDatabase(config.database, { dataDir: config.dataDir });
   try {
     const { applied } = await migrate(database);
     for (const m of applied) log.info({ migration: m }, 'applied migration');

@@ -4,7 +4,8 @@ import { DailyPaper, ENDPOINTS, Paper, PaperSearchResult, encodeCursor } from '.
 import { featurePaper } from '../src/feeds/featuring.js';
 import { emptyApp, importedApp, type TestApp } from './support/app.js';
 import { sharedData } from './support/shared-data.js';
-import { sqliteHandle } from '../src/db/connection.js';
+import { sql } from 'kysely';
+import { run, value } from './support/database.js';
 
 const shared = sharedData();
 // Broad categories give days with hundreds of featured papers (173 on 2007-04-03).
@@ -96,7 +97,7 @@ describe('JSON API over the imported arXiv records', { skip: shared.skip }, () =
     assert.equal(a.status, 200);
     const items = dailyList(a);
     assert.ok(items.length >= 1);
-    const latest = sqliteHandle(t.ctx.database).prepare('SELECT max(featured_on) FROM featured').pluck().get() as string;
+    const latest = await value<string>(t.ctx.database, sql`SELECT max(featured_on) FROM featured`);
     for (const item of items) {
       assertHfItem(item);
       assert.equal(item.paper.submittedOnDailyAt?.slice(0, 10), latest);
@@ -162,9 +163,8 @@ describe('JSON API over the imported arXiv records', { skip: shared.skip }, () =
 
     // Give the two oldest papers of the first page engagement: trending puts them first.
     const [quiet, discussed] = [newest.at(-1), newest.at(-2)].map((i) => i?.paper.id ?? '');
-    const set = sqliteHandle(t.ctx.database).prepare('UPDATE papers SET upvotes = ?, comment_count = ? WHERE arxiv_id = ?');
-    set.run(5, 0, quiet);
-    set.run(2, 7, discussed);
+    await run(t.ctx.database, sql`UPDATE papers SET upvotes = 5, comment_count = 0 WHERE arxiv_id = ${quiet}`);
+    await run(t.ctx.database, sql`UPDATE papers SET upvotes = 2, comment_count = 7 WHERE arxiv_id = ${discussed}`);
     const trending = dailyList(await get(t, '/api/daily_papers?date=2007-04-03&sort=trending&limit=3'));
     assert.deepEqual(
       trending.slice(0, 2).map((i) => [i.paper.id, i.paper.upvotes, i.numComments]),
@@ -190,11 +190,10 @@ describe('JSON API over the imported arXiv records', { skip: shared.skip }, () =
     for (const item of math) assert.ok(item.paper.categories.some((c) => c.startsWith('math.')));
 
     // A reader submits a paper already on 2011-02-03's feed: the day keeps its size.
-    const sqlite = sqliteHandle(t.ctx.database);
-    const arxivId = sqlite
-      .prepare(`SELECT p.arxiv_id FROM featured f JOIN papers p ON p.id = f.paper_id WHERE f.featured_on = '2011-02-03' LIMIT 1`)
-      .pluck()
-      .get() as string;
+    const arxivId = (await value<string>(
+      t.ctx.database,
+      sql`SELECT p.arxiv_id FROM featured f JOIN papers p ON p.id = f.paper_id WHERE f.featured_on = '2011-02-03' LIMIT 1`,
+    )) as string;
     await featurePaper(t.ctx.database, { arxivId, on: '2011-02-03', source: 'submission', by: 'ada' }, new Date('2011-02-03T08:15:00Z'));
     const mine = dailyList(await get(t, '/api/daily_papers?submitter=ada'));
     assert.deepEqual(
@@ -262,7 +261,7 @@ describe('JSON API over the imported arXiv records', { skip: shared.skip }, () =
   });
 
   test('papers: a cursor walk visits every paper once, newest announcement first', async () => {
-    const total = sqliteHandle(t.ctx.database).prepare('SELECT count(*) FROM papers').pluck().get() as number;
+    const total = Number(await value(t.ctx.database, sql`SELECT count(*) FROM papers`));
     const ids: string[] = [];
     const days: (string | null)[] = [];
     let url: string | undefined = '/api/papers?limit=100';
@@ -346,10 +345,10 @@ describe('JSON API over the imported arXiv records', { skip: shared.skip }, () =
       assert.equal(again.body, '');
     }
     const paper = await get(t, '/api/papers/0704.0001');
-    const modified = sqliteHandle(t.ctx.database).prepare(`SELECT modified_at FROM papers WHERE arxiv_id = '0704.0001'`).pluck().get() as string;
+    const modified = (await value<string>(t.ctx.database, sql`SELECT modified_at FROM papers WHERE arxiv_id = '0704.0001'`)) as string;
     assert.equal(paper.headers['last-modified'], new Date(modified).toUTCString());
     // Content changed: the old ETag no longer matches.
-    sqliteHandle(t.ctx.database).prepare(`UPDATE papers SET upvotes = upvotes + 1 WHERE arxiv_id = '0704.0001'`).run();
+    await run(t.ctx.database, sql`UPDATE papers SET upvotes = upvotes + 1 WHERE arxiv_id = '0704.0001'`);
     assert.equal((await get(t, '/api/papers/0704.0001', { 'if-none-match': String(paper.headers.etag) })).status, 200);
     const error = await get(t, '/api/papers/2501.99999');
     assert.equal(error.headers['cache-control'], undefined, 'errors are not cached');

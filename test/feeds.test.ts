@@ -5,7 +5,8 @@ import { featurePaper } from '../src/feeds/featuring.js';
 import { emptyApp, importedApp, type TestApp } from './support/app.js';
 import { sharedData } from './support/shared-data.js';
 import { all, one, parseXml } from './support/xml.js';
-import { sqliteHandle } from '../src/db/connection.js';
+import { sql } from 'kysely';
+import { rows, run, testEngine, value } from './support/database.js';
 
 const shared = sharedData();
 const skip = shared.skip;
@@ -129,35 +130,38 @@ function get(url: string, remoteAddress?: string): Promise<LightMyRequestRespons
   return t.app.inject({ method: 'GET', url, ...(remoteAddress ? { remoteAddress } : {}) });
 }
 
-function featuredDayOf(arxivId: string): string {
-  return sqliteHandle(t.ctx.database)
-    .prepare('SELECT f.featured_on FROM featured f JOIN papers p ON p.id = f.paper_id WHERE p.arxiv_id = ?')
-    .pluck()
-    .get(arxivId) as string;
+async function featuredDayOf(arxivId: string): Promise<string | undefined> {
+  return value<string>(
+    t.ctx.database,
+    sql`SELECT f.featured_on FROM featured f JOIN papers p ON p.id = f.paper_id WHERE p.arxiv_id = ${arxivId}`,
+  );
+}
+
+async function featuredDaysOf(arxivIds: readonly string[]): Promise<(string | undefined)[]> {
+  return Promise.all(arxivIds.map(featuredDayOf));
 }
 
 test('daily feed: the featured papers of the newest 7 featured days, newest day first, in RSS and Atom', { skip }, async () => {
-  const expected = sqliteHandle(t.ctx.database)
-    .prepare(
-      `SELECT p.arxiv_id FROM featured f JOIN papers p ON p.id = f.paper_id
+  const expected = (
+    await rows<{ arxiv_id: string }>(
+      t.ctx.database,
+      sql`SELECT p.arxiv_id FROM featured f JOIN papers p ON p.id = f.paper_id
        WHERE f.hidden_at IS NULL AND f.featured_on IN
          (SELECT DISTINCT featured_on FROM featured WHERE hidden_at IS NULL ORDER BY featured_on DESC LIMIT 7)`,
     )
-    .pluck()
-    .all() as string[];
+  ).map((r) => r.arxiv_id);
   assert.ok(expected.length >= 7, 'the shared data features papers on at least 7 days');
   const rss = checkRss(await get('/feeds/daily.rss'), '/feeds/daily.rss');
   const atom = checkAtom(await get('/feeds/daily.atom'), '/feeds/daily.atom');
   assert.deepEqual([...rss.arxivIds].sort(), [...expected].sort());
   assert.deepEqual(atom.arxivIds, rss.arxivIds, 'both formats list the same papers in the same order');
   assert.deepEqual(atom.ids, rss.ids, 'Atom ids and RSS guids agree');
-  const days = rss.arxivIds.map(featuredDayOf);
+  const days = await featuredDaysOf(rss.arxivIds);
   assert.deepEqual(days, [...days].sort().reverse(), 'newest featured day first');
   // Titles are the TeX-stripped plain text, exactly as stored.
-  const titleOf = sqliteHandle(t.ctx.database).prepare('SELECT title_text FROM papers WHERE arxiv_id = ?').pluck();
   assert.deepEqual(
     rss.titles,
-    rss.arxivIds.map((id) => titleOf.get(id)),
+    await Promise.all(rss.arxivIds.map((id) => value<string>(t.ctx.database, sql`SELECT title_text FROM papers WHERE arxiv_id = ${id}`))),
   );
 });
 
@@ -207,16 +211,16 @@ test('trending feed: at most 50 featured papers in RSS and Atom', { skip }, asyn
   const atom = checkAtom(await get('/feeds/trending.atom'), '/feeds/trending.atom');
   assert.ok(rss.arxivIds.length > 0 && rss.arxivIds.length <= 50);
   assert.deepEqual(atom.arxivIds, rss.arxivIds);
-  for (const id of rss.arxivIds) assert.ok(featuredDayOf(id), `${id} is featured`);
+  for (const id of rss.arxivIds) assert.ok(await featuredDayOf(id), `${id} is featured`);
 });
 
 test('category feed: the newest announced papers of a category, featured or not', { skip }, async () => {
-  const sqlite = sqliteHandle(t.ctx.database);
-  const inCategory = sqlite.prepare(
-    `SELECT p.arxiv_id, p.announced_on FROM papers p
-     WHERE p.announced_on IS NOT NULL AND EXISTS (SELECT 1 FROM paper_categories pc WHERE pc.paper_id = p.id AND pc.category = ?)`,
+  const inCategory = await rows<{ arxiv_id: string; announced_on: string }>(
+    t.ctx.database,
+    sql`SELECT p.arxiv_id, p.announced_on FROM papers p
+     WHERE p.announced_on IS NOT NULL AND EXISTS (SELECT 1 FROM paper_categories pc WHERE pc.paper_id = p.id AND pc.category = 'cs.LG')`,
   );
-  const papers = new Map((inCategory.all('cs.LG') as { arxiv_id: string; announced_on: string }[]).map((r) => [r.arxiv_id, r.announced_on]));
+  const papers = new Map(inCategory.map((r) => [r.arxiv_id, r.announced_on]));
   const rss = checkRss(await get('/feeds/c/cs.LG.rss'), '/feeds/c/cs.LG.rss');
   assert.equal(rss.arxivIds.length, Math.min(100, papers.size));
   for (const cats of rss.categories) assert.ok(cats.includes('cs.LG'));
@@ -260,9 +264,10 @@ test('search feed: keyword results by relevance in RSS and Atom', { skip }, asyn
 });
 
 test('search feed: titles with & and < come through escaped and intact', { skip }, async () => {
-  const row = sqliteHandle(t.ctx.database)
-    .prepare("SELECT arxiv_id, title_text FROM papers WHERE title_text LIKE '%&%' ORDER BY id LIMIT 1")
-    .get() as { arxiv_id: string; title_text: string } | undefined;
+  const [row] = await rows<{ arxiv_id: string; title_text: string }>(
+    t.ctx.database,
+    sql`SELECT arxiv_id, title_text FROM papers WHERE title_text LIKE '%&%' ORDER BY id LIMIT 1`,
+  );
   assert.ok(row, 'the shared data has a title with &');
   const words = row.title_text.match(/[A-Za-z]{4,}/g)?.slice(0, 6).join(' ') ?? '';
   const res = await get(`/feeds/search.atom?q=${encodeURIComponent(words)}`);
@@ -345,17 +350,22 @@ test('an instance without papers serves valid empty feeds', async () => {
 
 // Mutates the instance: keep it last.
 test('a day with more than 100 featured papers is cut at 100; control characters in stored text are stripped', { skip }, async () => {
-  const sqlite = sqliteHandle(t.ctx.database);
-  const ids = sqlite.prepare('SELECT arxiv_id FROM papers ORDER BY id LIMIT 120').pluck().all() as string[];
+  const ids = (await rows<{ arxiv_id: string }>(t.ctx.database, sql`SELECT arxiv_id FROM papers ORDER BY id LIMIT 120`)).map(
+    (r) => r.arxiv_id,
+  );
   for (const arxivId of ids) await featurePaper(t.ctx.database, { arxivId, on: '2099-01-01', source: 'curator', by: 'tester' });
   const first = checkRss(await get('/feeds/daily.rss'), '/feeds/daily.rss').arxivIds[0];
   assert.ok(first);
-  sqlite
-    .prepare('UPDATE papers SET title_text = ?, abstract = ?, abstract_text = ? WHERE arxiv_id = ?')
-    .run('Bell\u0007 & <b>bold</b>\u0000 title', 'x', 'Tab\there, form feed\u000C, escape\u001B.', first);
+  // PostgreSQL text cannot hold NUL at all; SQLite's can, and the feed must strip it.
+  const nul = testEngine === 'sqlite' ? '\u0000' : '';
+  await run(
+    t.ctx.database,
+    sql`UPDATE papers SET title_text = ${`Bell\u0007 & <b>bold</b>${nul} title`}, abstract = 'x',
+      abstract_text = ${'Tab\there, form feed\u000C, escape\u001B.'} WHERE arxiv_id = ${first}`,
+  );
   const rss = checkRss(await get('/feeds/daily.rss'), '/feeds/daily.rss');
   assert.equal(rss.arxivIds.length, 100);
-  for (const id of rss.arxivIds) assert.equal(featuredDayOf(id), '2099-01-01');
+  for (const day of await featuredDaysOf(rss.arxivIds)) assert.equal(day, '2099-01-01');
   const atomRes = await get('/feeds/daily.atom');
   const atom = checkAtom(atomRes, '/feeds/daily.atom');
   assert.equal(atom.arxivIds.length, 100);

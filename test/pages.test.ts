@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { openDatabase, sqliteHandle } from '../src/db/connection.js';
+import { sql } from 'kysely';
+import { openDatabase } from '../src/db/connection.js';
+import { rows, run, value } from './support/database.js';
 import { featurePaper, unfeaturePaper } from '../src/feeds/featuring.js';
 import { importedApp, emptyApp, type TestApp } from './support/app.js';
 
@@ -26,10 +28,7 @@ describe('feed pages over the real arXiv records', () => {
   const get = (url: string) => t.app.inject({ url });
 
   test('/ and /papers show the latest day with featured papers', async () => {
-    const latest = sqliteHandle(t.ctx.database)
-      .prepare('SELECT max(featured_on) FROM featured WHERE hidden_at IS NULL')
-      .pluck()
-      .get() as string;
+    const latest = await value<string>(t.ctx.database, sql`SELECT max(featured_on) FROM featured WHERE hidden_at IS NULL`);
     for (const url of ['/', '/papers']) {
       const res = await get(url);
       assert.equal(res.statusCode, 200);
@@ -42,10 +41,9 @@ describe('feed pages over the real arXiv records', () => {
   test('a day lists its featured papers with who featured them, paginated by 50', async () => {
     const res = await get('/papers/date/2007-04-03');
     assert.equal(res.statusCode, 200);
-    const total = sqliteHandle(t.ctx.database)
-      .prepare("SELECT count(*) FROM featured WHERE featured_on = '2007-04-03' AND hidden_at IS NULL")
-      .pluck()
-      .get() as number;
+    const total = Number(
+      await value(t.ctx.database, sql`SELECT count(*) FROM featured WHERE featured_on = '2007-04-03' AND hidden_at IS NULL`),
+    );
     assert.ok(total > 50, 'the day has more than one page');
     assert.match(res.body, new RegExp(`${total} papers, 50 per page`));
     assert.equal(cards(res.body).length, 50);
@@ -57,10 +55,12 @@ describe('feed pages over the real arXiv records', () => {
   });
 
   test('previous and next skip days without papers', async () => {
-    const days = sqliteHandle(t.ctx.database)
-      .prepare("SELECT DISTINCT featured_on FROM featured WHERE hidden_at IS NULL AND featured_on BETWEEN '2007-04-01' AND '2007-04-30' ORDER BY 1")
-      .pluck()
-      .all() as string[];
+    const days = (
+      await rows<{ featured_on: string }>(
+        t.ctx.database,
+        sql`SELECT DISTINCT featured_on FROM featured WHERE hidden_at IS NULL AND featured_on BETWEEN '2007-04-01' AND '2007-04-30' ORDER BY 1`,
+      )
+    ).map((r) => r.featured_on);
     assert.ok(days.includes('2007-04-06') && days.includes('2007-04-09') && !days.includes('2007-04-07'));
     const friday = await get('/papers/date/2007-04-06');
     assert.match(friday.body, /rel="next" href="\/papers\/date\/2007-04-09"/);
@@ -90,14 +90,13 @@ describe('feed pages over the real arXiv records', () => {
     assert.equal(res.statusCode, 200);
     const ids = paperIds(res.body);
     assert.ok(ids.length > 0);
-    const placeholders = ids.map(() => '?').join(',');
-    const outside = sqliteHandle(t.ctx.database)
-      .prepare(
-        `SELECT count(*) FROM papers p WHERE p.arxiv_id IN (${placeholders})
+    const outside = Number(
+      await value(
+        t.ctx.database,
+        sql`SELECT count(*) FROM papers p WHERE p.arxiv_id IN (${sql.join(ids)})
          AND NOT EXISTS (SELECT 1 FROM paper_categories pc WHERE pc.paper_id = p.id AND pc.category = 'hep-th')`,
-      )
-      .pluck()
-      .get(...ids) as number;
+      ),
+    );
     assert.equal(outside, 0);
     assert.match(res.body, /href="\/papers\/date\/[0-9-]+\?category=hep-th"/);
     assert.match(res.body, /<link rel="alternate" type="application\/rss\+xml" title="Daily papers \(RSS\)" href="\/feeds\/daily.rss\?category=hep-th">/);
@@ -140,20 +139,20 @@ describe('feed pages over the real arXiv records', () => {
   });
 
   test('trending ranks by votes and discussion with time decay', async () => {
-    const day = sqliteHandle(t.ctx.database).prepare('SELECT max(featured_on) FROM featured').pluck().get() as string;
+    const day = (await value<string>(t.ctx.database, sql`SELECT max(featured_on) FROM featured`)) as string;
     // The newest day has a single paper; feature two more on it to rank them.
     for (const arxivId of ['0704.0003', '0704.0004']) {
       await featurePaper(t.ctx.database, { arxivId, on: day, source: 'curator', by: 'ada' });
     }
     const ids = ['0704.0003', '0704.0004'];
     const [a, b] = ids as [string, string];
-    sqliteHandle(t.ctx.database).prepare('UPDATE papers SET upvotes = 50 WHERE arxiv_id = ?').run(b);
+    await run(t.ctx.database, sql`UPDATE papers SET upvotes = 50 WHERE arxiv_id = ${b}`);
     const res = await get('/papers/trending');
     assert.equal(res.statusCode, 200);
     const order = paperIds(res.body);
     assert.equal(order[0], b);
     assert.ok(order.includes(a));
-    sqliteHandle(t.ctx.database).prepare('UPDATE papers SET upvotes = 0 WHERE arxiv_id = ?').run(b);
+    await run(t.ctx.database, sql`UPDATE papers SET upvotes = 0 WHERE arxiv_id = ${b}`);
   });
 
   test('curators feature and unfeature; a curated paper says who featured it', async () => {
@@ -232,18 +231,20 @@ describe('search page', () => {
     const ids = paperIds(res.body);
     assert.ok(ids.length > 0);
     for (const id of ids) {
-      const row = sqliteHandle(t.ctx.database)
-        .prepare(
-          `SELECT announced_on, EXISTS (SELECT 1 FROM paper_categories pc WHERE pc.paper_id = p.id AND pc.category = 'hep-th') AS inside
-           FROM papers p WHERE arxiv_id = ?`,
-        )
-        .get(id) as { announced_on: string; inside: number };
+      const [row] = await rows<{ announced_on: string; inside: number }>(
+        t.ctx.database,
+        sql`SELECT announced_on,
+            CASE WHEN EXISTS (SELECT 1 FROM paper_categories pc WHERE pc.paper_id = p.id AND pc.category = 'hep-th') THEN 1 ELSE 0 END AS inside
+           FROM papers p WHERE arxiv_id = ${id}`,
+      );
+      assert.ok(row);
       assert.equal(row.inside, 1, id);
       assert.ok(row.announced_on >= '2007-04-01' && row.announced_on <= '2007-04-30', id);
     }
-    const candidates = sqliteHandle(t.ctx.database)
-      .prepare('SELECT arxiv_id, title_text FROM papers p WHERE NOT EXISTS (SELECT 1 FROM featured f WHERE f.paper_id = p.id)')
-      .all() as { arxiv_id: string; title_text: string }[];
+    const candidates = await rows<{ arxiv_id: string; title_text: string }>(
+      t.ctx.database,
+      sql`SELECT arxiv_id, title_text FROM papers p WHERE NOT EXISTS (SELECT 1 FROM featured f WHERE f.paper_id = p.id) ORDER BY id`,
+    );
     const plain = candidates.find((c) => /^[A-Za-z]+( [A-Za-z]+){4,}$/.test(c.title_text));
     assert.ok(plain, 'an unfeatured paper with a plain title');
     const unfeatured = plain.arxiv_id;

@@ -38,7 +38,22 @@ export interface Database {
   location: DatabaseLocation;
   /** For logs and messages: the file, or the server URL without its password. */
   description: string;
+  /** Where this process keeps files derived from the database (server mode's search index). */
+  dataDir: string | undefined;
   close(): Promise<void>;
+}
+
+const closeHooks = new WeakMap<Database, (() => Promise<void>)[]>();
+
+/** Runs `hook` when `database` closes, before its connections do (for modules under src/db/). */
+export function onClose(database: Database, hook: () => Promise<void>): void {
+  const hooks = closeHooks.get(database) ?? [];
+  hooks.push(hook);
+  closeHooks.set(database, hooks);
+}
+
+async function runCloseHooks(database: Database): Promise<void> {
+  for (const hook of closeHooks.get(database)?.splice(0) ?? []) await hook();
 }
 
 const sqliteHandles = new WeakMap<Database, Sqlite>();
@@ -87,13 +102,19 @@ function sqliteDialect(sqlite: Sqlite): Dialect {
   };
 }
 
-/** Opens the database at `location`: a SQLite file (created if needed) or a PostgreSQL server. */
-export function openDatabase(location: DatabaseLocation | string): Database {
+/**
+ * Opens the database at `location`: a SQLite file (created if needed) or a
+ * PostgreSQL server. `dataDir` is where derived files go (default: the SQLite
+ * file's folder).
+ */
+export function openDatabase(location: DatabaseLocation | string, options: { dataDir?: string } = {}): Database {
   const loc: DatabaseLocation = typeof location === 'string' ? { engine: 'sqlite', file: location } : location;
-  return loc.engine === 'sqlite' ? openSqlite(loc.file) : openPostgres(loc.url);
+  return loc.engine === 'sqlite'
+    ? openSqlite(loc.file, options.dataDir ?? dirname(loc.file))
+    : openPostgres(loc.url, options.dataDir);
 }
 
-function openSqlite(file: string): Database {
+function openSqlite(file: string, dataDir: string): Database {
   mkdirSync(dirname(file), { recursive: true });
   const sqlite = new BetterSqlite3(file);
   sqlite.pragma('journal_mode = WAL');
@@ -110,7 +131,9 @@ function openSqlite(file: string): Database {
     db,
     location: { engine: 'sqlite', file },
     description: file,
+    dataDir,
     async close() {
+      await runCloseHooks(database);
       await db.destroy();
     },
   };
@@ -118,7 +141,7 @@ function openSqlite(file: string): Database {
   return database;
 }
 
-function openPostgres(url: string): Database {
+function openPostgres(url: string, dataDir: string | undefined): Database {
   const pool = createPool(url);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
@@ -127,9 +150,11 @@ function openPostgres(url: string): Database {
     db,
     location: { engine: 'postgres', url },
     description: redactUrl(url),
+    dataDir,
     async close() {
       if (closed) return;
       closed = true;
+      await runCloseHooks(database);
       // Destroying Kysely ends the pool.
       await db.destroy();
     },

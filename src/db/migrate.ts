@@ -6,6 +6,7 @@ import { imports } from './migrations/004_imports.js';
 import { featured } from './migrations/005_featured.js';
 import { paperDigests } from './migrations/006_paper_digests.js';
 import { changeCounter } from './migrations/007_change_counter.js';
+import { searchChanges } from './migrations/008_search_changes.js';
 
 /**
  * A schema change, as SQL for each engine. Both scripts make the same tables
@@ -28,6 +29,7 @@ export const migrations: readonly Migration[] = [
   featured,
   paperDigests,
   changeCounter,
+  searchChanges,
 ];
 
 export interface MigrateResult {

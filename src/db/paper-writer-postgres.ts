@@ -113,6 +113,18 @@ export async function writePostgresBatch(trx: Transaction<DB>, items: readonly P
   return outcomes;
 }
 
+/**
+ * PostgreSQL text cannot hold NUL (U+0000), which SQLite stores and a stray
+ * escape in a JSON dump can produce: it is dropped, as the pages would drop it.
+ */
+function withoutNul(values: PaperValues): PaperValues {
+  const out = { ...values };
+  for (const [key, v] of Object.entries(out)) {
+    if (typeof v === 'string' && v.includes('\u0000')) (out as Record<string, unknown>)[key] = v.replaceAll('\u0000', '');
+  }
+  return out;
+}
+
 async function writeEntries(trx: Transaction<DB>, entries: Entry[]): Promise<void> {
   const now = new Date().toISOString();
   const fresh = entries.filter((e) => e.id === null);
@@ -120,7 +132,7 @@ async function writeEntries(trx: Transaction<DB>, entries: Entry[]): Promise<voi
     const chunk = fresh.slice(i, i + INSERT_CHUNK);
     const inserted = await trx
       .insertInto('papers')
-      .values(chunk.map((e) => ({ ...rowValues(e.arxivId, e.state, e.hash), created_at: now, modified_at: now })))
+      .values(chunk.map((e) => ({ ...withoutNul(rowValues(e.arxivId, e.state, e.hash)), created_at: now, modified_at: now })))
       .returning(['id', 'arxiv_id'])
       .execute();
     const idOf = new Map(inserted.map((r) => [r.arxiv_id, r.id]));
@@ -128,7 +140,7 @@ async function writeEntries(trx: Transaction<DB>, entries: Entry[]): Promise<voi
   }
   const changed = entries.filter((e) => e.stored !== null && e.hash !== e.storedHash);
   for (const e of changed) {
-    const { arxiv_id: _same, ...values }: PaperValues = rowValues(e.arxivId, e.state, e.hash);
+    const { arxiv_id: _same, ...values } = withoutNul(rowValues(e.arxivId, e.state, e.hash));
     await trx
       .updateTable('papers')
       .set({ ...values, modified_at: now })

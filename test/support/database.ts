@@ -6,6 +6,7 @@
  * each database is a fresh schema of PAPERBOY_TEST_DATABASE_URL.
  */
 import { join } from 'node:path';
+import type { RawBuilder } from 'kysely';
 import { after } from 'node:test';
 import { openDatabase, type Database, type DatabaseLocation, type Engine } from '../../src/db/connection.js';
 import { migrate } from '../../src/db/migrate.js';
@@ -47,13 +48,29 @@ export async function instanceEnv(dataDir: string = tempDataDir()): Promise<Reco
 }
 
 /** A migrated, empty database on the test engine. */
-export async function openTestDatabase(dataDir?: string): Promise<Database> {
-  const database = openDatabase(await freshLocation(dataDir));
+export async function openTestDatabase(dataDir: string = tempDataDir()): Promise<Database> {
+  const database = openDatabase(await freshLocation(dataDir), { dataDir });
   await migrate(database);
   return database;
 }
 
 /** Another connection to the same database (another process's view of it). */
 export function reopen(database: Database): Database {
-  return openDatabase(database.location);
+  return openDatabase(database.location, { dataDir: tempDataDir() });
+}
+
+/** The rows of a query written with Kysely's `sql` tag, on the test engine (for assertions and setup). */
+export async function rows<T>(database: Database, query: RawBuilder<T>): Promise<T[]> {
+  return (await query.execute(database.db)).rows;
+}
+
+/** The first column of the first row of a query, or undefined. */
+export async function value<T>(database: Database, query: RawBuilder<unknown>): Promise<T | undefined> {
+  const [first] = (await query.execute(database.db)).rows as Record<string, unknown>[];
+  return first === undefined ? undefined : (Object.values(first)[0] as T);
+}
+
+/** Runs a statement written with Kysely's `sql` tag. */
+export async function run(database: Database, statement: RawBuilder<unknown>): Promise<void> {
+  await statement.execute(database.db);
 }
