@@ -6,7 +6,9 @@ import { applyCategoryRule, CATEGORY_RULE, FeatureError, featurePaper, unfeature
 import { importPaths } from '../src/ingest/import.js';
 import { emptyApp } from './support/app.js';
 import { tempDataDir } from './support/cli.js';
-import { sqliteHandle } from '../src/db/connection.js';
+import { sql } from 'kysely';
+import type { Database } from '../src/db/connection.js';
+import { rows as queryRows } from './support/database.js';
 
 function kaggleFile(records: { id: string; categories: string; created: string; title?: string }[]): string {
   const file = join(tempDataDir('paperboy-featuring-'), 'papers.jsonl');
@@ -28,19 +30,18 @@ function kaggleFile(records: { id: string; categories: string; created: string; 
   return file;
 }
 
-function featuredRows(sqlite: import('../src/db/connection.js').Sqlite) {
-  return sqlite
-    .prepare(
-      `SELECT p.arxiv_id, f.featured_on, f.source, f.featured_by, f.hidden_at FROM featured f
+function featuredRows(database: Database) {
+  return queryRows<{ arxiv_id: string; featured_on: string; source: string; featured_by: string; hidden_at: string | null }>(
+    database,
+    sql`SELECT p.arxiv_id, f.featured_on, f.source, f.featured_by, f.hidden_at FROM featured f
        JOIN papers p ON p.id = f.paper_id ORDER BY p.arxiv_id`,
-    )
-    .all() as { arxiv_id: string; featured_on: string; source: string; featured_by: string; hidden_at: string | null }[];
+  );
 }
 
 test('the category rule features new announcements once, on their announcement day', async () => {
   const t = await emptyApp({ ARXIV_CATEGORIES: 'cs.LG,hep-th' });
   try {
-    const sqlite = sqliteHandle(t.ctx.database);
+    const database = t.ctx.database;
     await importPaths(t.ctx.database, [
       kaggleFile([
         { id: '2101.00001', categories: 'cs.LG stat.ML', created: 'Mon, 4 Jan 2021 10:00:00 GMT' },
@@ -50,7 +51,7 @@ test('the category rule features new announcements once, on their announcement d
     ]);
     const first = await applyCategoryRule(t.ctx.database, t.ctx.config.arxivCategories);
     assert.equal(first.featured, 2);
-    const rows = featuredRows(sqlite);
+    const rows = await featuredRows(database);
     assert.deepEqual(
       rows.map((r) => [r.arxiv_id, r.source, r.featured_by]),
       [
@@ -58,7 +59,10 @@ test('the category rule features new announcements once, on their announcement d
         ['2101.00003', 'rule', CATEGORY_RULE],
       ],
     );
-    const announced = sqlite.prepare('SELECT arxiv_id, announced_on FROM papers ORDER BY arxiv_id').all() as { arxiv_id: string; announced_on: string }[];
+    const announced = await queryRows<{ arxiv_id: string; announced_on: string }>(
+      database,
+      sql`SELECT arxiv_id, announced_on FROM papers ORDER BY arxiv_id`,
+    );
     for (const r of rows) assert.equal(r.featured_on, announced.find((a) => a.arxiv_id === r.arxiv_id)?.announced_on);
     // Submitted after the 14:00 New York cutoff: announced a day later than the one before it.
     assert.ok(rows[1]!.featured_on > rows[0]!.featured_on);
@@ -75,7 +79,7 @@ test('the category rule features new announcements once, on their announcement d
       ]),
     ]);
     assert.equal((await applyCategoryRule(t.ctx.database, t.ctx.config.arxivCategories)).featured, 1);
-    const after = featuredRows(sqlite);
+    const after = await featuredRows(database);
     assert.ok(after.find((r) => r.arxiv_id === '2101.00001')?.hidden_at);
     assert.ok(after.some((r) => r.arxiv_id === '2101.00004'));
   } finally {
@@ -110,12 +114,12 @@ test('archives in ARXIV_CATEGORIES cover their categories; an empty list feature
 test('curators feature by hand, moving a rule-featured paper to their day and credit', async () => {
   const t = await emptyApp({ ARXIV_CATEGORIES: 'cs.LG' });
   try {
-    const sqlite = sqliteHandle(t.ctx.database);
+    const database = t.ctx.database;
     await importPaths(t.ctx.database, [kaggleFile([{ id: '2101.00001', categories: 'cs.LG', created: 'Mon, 4 Jan 2021 10:00:00 GMT' }])]);
     await applyCategoryRule(t.ctx.database, t.ctx.config.arxivCategories);
     await featurePaper(t.ctx.database, { arxivId: '2101.00001', on: '2021-01-08', source: 'curator', by: 'ada' });
     assert.deepEqual(
-      featuredRows(sqlite).map((r) => [r.featured_on, r.source, r.featured_by]),
+      (await featuredRows(database)).map((r) => [r.featured_on, r.source, r.featured_by]),
       [['2021-01-08', 'curator', 'ada']],
     );
     await assert.rejects(
@@ -129,7 +133,7 @@ test('curators feature by hand, moving a rule-featured paper to their day and cr
     await unfeaturePaper(t.ctx.database, '2101.00001', 'ada');
     await featurePaper(t.ctx.database, { arxivId: '2101.00001', on: '2021-01-10', source: 'submission', by: 'bob' });
     assert.deepEqual(
-      featuredRows(sqlite).map((r) => [r.featured_on, r.source, r.featured_by, r.hidden_at]),
+      (await featuredRows(database)).map((r) => [r.featured_on, r.source, r.featured_by, r.hidden_at]),
       [['2021-01-10', 'submission', 'bob', null]],
     );
   } finally {

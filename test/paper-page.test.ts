@@ -9,7 +9,9 @@ import { startArxivServer, type ArxivFixtureServer } from './support/arxiv-serve
 import { emptyApp, importedApp, type TestApp } from './support/app.js';
 import { tempDataDir } from './support/cli.js';
 import { sharedData } from './support/shared-data.js';
-import { sqliteHandle } from '../src/db/connection.js';
+import { sql } from 'kysely';
+import { searchKeyword } from '../src/search/keyword.js';
+import { value } from './support/database.js';
 
 const shared = sharedData();
 
@@ -178,7 +180,7 @@ describe('paper pages on the imported shared data', { skip: shared.skip }, () =>
   test('Last-Modified from the stored record, and 304 for a current copy', async () => {
     const first = await t.app.inject('/papers/0704.0016');
     const lastModified = first.headers['last-modified'] as string;
-    const row = sqliteHandle(t.ctx.database).prepare("SELECT modified_at FROM papers WHERE arxiv_id = '0704.0016'").pluck().get() as string;
+    const row = (await value<string>(t.ctx.database, sql`SELECT modified_at FROM papers WHERE arxiv_id = '0704.0016'`)) as string;
     assert.equal(lastModified, new Date(Math.floor(Date.parse(row) / 1000) * 1000).toUTCString());
     assert.equal(first.headers['cache-control'], 'no-cache');
 
@@ -261,8 +263,8 @@ describe('fetching a paper from arXiv', { skip: shared.skip }, () => {
     await t.close();
     await server.close();
   });
-  const stored = (id: string): number =>
-    sqliteHandle(t.ctx.database).prepare('SELECT count(*) FROM papers WHERE arxiv_id = ?').pluck().get(id) as number;
+  const stored = async (id: string): Promise<number> =>
+    Number(await value(t.ctx.database, sql`SELECT count(*) FROM papers WHERE arxiv_id = ${id}`));
 
   test('the form fetches, stores (with its search index row) and redirects to the page', async () => {
     const notFound = await t.app.inject('/papers/1707.08567');
@@ -276,11 +278,8 @@ describe('fetching a paper from arXiv', { skip: shared.skip }, () => {
     const page = await t.app.inject('/papers/1707.08567');
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /Proceedings of Workshop AEW10: Concepts in Information Theory and Communications/);
-    const fts = sqliteHandle(t.ctx.database)
-      .prepare("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'boppard'")
-      .pluck()
-      .get() as number;
-    assert.equal(fts, 1);
+    const found = await searchKeyword(t.ctx.database, 'boppard', { limit: 5 });
+    assert.deepEqual(found.hits.map((h) => h.arxivId), ['1707.08567'], 'the keyword index has it');
 
     // A second submit (double click, back button) asks arXiv nothing more.
     const before = server.requests.length;
@@ -303,7 +302,7 @@ describe('fetching a paper from arXiv', { skip: shared.skip }, () => {
     const res = await postForm(t, form.action, form.cookie, { _csrf: form.token });
     assert.equal(res.statusCode, 404);
     assert.match(res.body, /arXiv has no paper with the id 2401\.00001/);
-    assert.equal(stored('2401.00001'), 0);
+    assert.equal(await stored('2401.00001'), 0);
   });
 
   test('without a valid CSRF token: 403, arXiv is not asked, nothing stored', async () => {
@@ -320,7 +319,7 @@ describe('fetching a paper from arXiv', { skip: shared.skip }, () => {
       assert.match(res.body, /could not be verified/);
     }
     assert.equal(server.requests.length, before);
-    assert.equal(stored('1605.08386'), 0);
+    assert.equal(await stored('1605.08386'), 0);
   });
 
   test('GET on a fetch URL changes nothing', async () => {
@@ -331,8 +330,8 @@ describe('fetching a paper from arXiv', { skip: shared.skip }, () => {
       assert.equal(res.headers['allow'], 'POST');
     }
     assert.equal(server.requests.length, before);
-    assert.equal(stored('1605.08386'), 0);
-    assert.equal(stored('quant-ph/0201082'), 0);
+    assert.equal(await stored('1605.08386'), 0);
+    assert.equal(await stored('quant-ph/0201082'), 0);
   });
 
   test('fetching is rate-limited per client', async () => {
@@ -353,7 +352,7 @@ test('arXiv unreachable: 503 with a clear message, nothing stored', { skip: shar
     assert.equal(res.headers['retry-after'], '60');
     assert.match(res.body, /arXiv cannot be reached from this server right now/);
     assert.match(res.body, /arXiv:1707\.08567 was not fetched; try again later/);
-    assert.equal(sqliteHandle(t.ctx.database).prepare('SELECT count(*) FROM papers').pluck().get(), 0);
+    assert.equal(Number(await value(t.ctx.database, sql`SELECT count(*) FROM papers`)), 0);
   } finally {
     await t.close();
   }

@@ -1,14 +1,26 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { openDatabase, sqliteHandle } from '../src/db/connection.js';
+import { sql } from 'kysely';
+import { openDatabase, type DatabaseLocation } from '../src/db/connection.js';
 import { featurePaper, unfeaturePaper } from '../src/feeds/featuring.js';
 import { searchKeyword, type KeywordOptions } from '../src/search/keyword.js';
 import { runCli, tempDataDir } from './support/cli.js';
+import { instanceEnv, run } from './support/database.js';
 import { sharedData } from './support/shared-data.js';
 
 const shared = sharedData();
 const dataDir = tempDataDir();
+let env: Record<string, string> = { PAPERBOY_DATA_DIR: dataDir };
+
+/** The instance's database, as a second process would open it. */
+function open() {
+  const location: DatabaseLocation =
+    env.DATABASE_URL === undefined
+      ? { engine: 'sqlite', file: join(dataDir, 'paperboy.db') }
+      : { engine: 'postgres', url: env.DATABASE_URL };
+  return openDatabase(location, { dataDir: tempDataDir() });
+}
 
 interface Output {
   total: number | null;
@@ -17,7 +29,7 @@ interface Output {
 }
 
 async function search(...args: string[]): Promise<Output> {
-  const r = await runCli(['search', '--json', ...args], { PAPERBOY_DATA_DIR: dataDir });
+  const r = await runCli(['search', '--json', ...args], env);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as Output;
 }
@@ -25,8 +37,9 @@ async function search(...args: string[]): Promise<Output> {
 const ids = (o: Output): string[] => o.hits.map((h) => h.arxivId);
 
 before(async () => {
+  env = await instanceEnv(dataDir);
   if (shared.skip !== false) return;
-  const r = await runCli(['import', join(shared.dir, 'arxiv/kaggle-jsonl')], { PAPERBOY_DATA_DIR: dataDir });
+  const r = await runCli(['import', join(shared.dir, 'arxiv/kaggle-jsonl')], env);
   assert.equal(r.code, 0, r.stderr);
 });
 
@@ -65,16 +78,16 @@ test('phrases, exclusions, author: and cat: filters', { skip: shared.skip }, asy
 
 test('FTS5 syntax and bad syntax never crash the command', { skip: shared.skip }, async () => {
   for (const q of ['"', 'NEAR(', '*', 'title:* ^x', '"unbalanced diphoton', 'a OR b NOT', '{title_text}: x']) {
-    const r = await runCli(['search', q], { PAPERBOY_DATA_DIR: dataDir });
+    const r = await runCli(['search', q], env);
     assert.equal(r.code, 0, `${q}: ${r.stderr}`);
     assert.equal(r.stderr, '');
   }
-  const only = await runCli(['search', '-x'], { PAPERBOY_DATA_DIR: dataDir });
+  const only = await runCli(['search', '-x'], env);
   assert.equal(only.code, 0, only.stderr);
   assert.match(only.stdout, /no searchable terms/);
-  const star = await runCli(['search', '*'], { PAPERBOY_DATA_DIR: dataDir });
+  const star = await runCli(['search', '*'], env);
   assert.match(star.stdout, /no searchable terms/);
-  const none = await runCli(['search', 'zzzqqqxxx'], { PAPERBOY_DATA_DIR: dataDir });
+  const none = await runCli(['search', 'zzzqqqxxx'], env);
   assert.match(none.stdout, /No results/);
   assert.equal((await search('"unbalanced diphoton')).hits.length, 0);
   assert.equal((await search('diphoton "')).hits[0]?.arxivId, '0704.0001');
@@ -90,19 +103,19 @@ test('snippets are HTML-escaped', { skip: shared.skip }, async () => {
 });
 
 test('human output, and semantic/hybrid modes are refused with exit 2', { skip: shared.skip }, async () => {
-  const r = await runCli(['search', 'diphoton', '--limit', '1'], { PAPERBOY_DATA_DIR: dataDir });
+  const r = await runCli(['search', 'diphoton', '--limit', '1'], env);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /1\. 0704\.0001 {2}Calculation of prompt diphoton/);
   assert.match(r.stdout, /\[diphoton\]/);
-  const hybrid = await runCli(['search', 'x', '--mode', 'hybrid'], { PAPERBOY_DATA_DIR: dataDir });
+  const hybrid = await runCli(['search', 'x', '--mode', 'hybrid'], env);
   assert.equal(hybrid.code, 2);
   assert.match(hybrid.stderr, /not available yet/);
-  const badLimit = await runCli(['search', 'x', '--limit', '0'], { PAPERBOY_DATA_DIR: dataDir });
+  const badLimit = await runCli(['search', 'x', '--limit', '0'], env);
   assert.equal(badLimit.code, 2);
 });
 
 test('date range and category options of searchKeyword', { skip: shared.skip }, async () => {
-  const database = openDatabase(join(dataDir, 'paperboy.db'));
+  const database = open();
   try {
     const found = async (options: Partial<KeywordOptions>): Promise<string[]> =>
       (await searchKeyword(database, 'diphoton', { limit: 5, ...options })).hits.map((h) => h.arxivId);
@@ -121,7 +134,7 @@ test('date range and category options of searchKeyword', { skip: shared.skip }, 
 });
 
 test('featuredOnly: papers featured in the daily feed and not hidden since', { skip: shared.skip }, async () => {
-  const database = openDatabase(join(dataDir, 'paperboy.db'));
+  const database = open();
   try {
     const found = async (featuredOnly: boolean): Promise<string[]> =>
       (await searchKeyword(database, 'diphoton', { limit: 5, featuredOnly })).hits.map((h) => h.arxivId);
@@ -134,7 +147,7 @@ test('featuredOnly: papers featured in the daily feed and not hidden since', { s
     assert.deepEqual(await found(true), []);
     assert.deepEqual(await found(false), ['0704.0001']);
   } finally {
-    sqliteHandle(database).prepare("DELETE FROM featured WHERE paper_id = (SELECT id FROM papers WHERE arxiv_id = '0704.0001')").run();
+    await run(database, sql`DELETE FROM featured WHERE paper_id = (SELECT id FROM papers WHERE arxiv_id = '0704.0001')`);
     await database.close();
   }
 });

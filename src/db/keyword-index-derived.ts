@@ -27,8 +27,8 @@ const BATCH = 5_000;
 export const POLL_MS = 500;
 
 const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS papers (
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE papers (
     id INTEGER PRIMARY KEY,
     arxiv_id TEXT NOT NULL,
     title_text TEXT NOT NULL,
@@ -37,17 +37,17 @@ const SCHEMA = `
     abstract_text TEXT,
     announced_on TEXT
   );
-  CREATE INDEX IF NOT EXISTS papers_announced_on ON papers (announced_on);
-  CREATE TABLE IF NOT EXISTS paper_categories (
+  CREATE INDEX papers_announced_on ON papers (announced_on);
+  CREATE TABLE paper_categories (
     category TEXT NOT NULL,
     paper_id INTEGER NOT NULL,
     PRIMARY KEY (category, paper_id)
   ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS paper_categories_paper ON paper_categories (paper_id);
-  CREATE TABLE IF NOT EXISTS featured (paper_id INTEGER PRIMARY KEY, hidden_at TEXT);
-  CREATE VIEW IF NOT EXISTS papers_fts_content AS
+  CREATE INDEX paper_categories_paper ON paper_categories (paper_id);
+  CREATE TABLE featured (paper_id INTEGER PRIMARY KEY, hidden_at TEXT);
+  CREATE VIEW papers_fts_content AS
     SELECT id, title_text, authors_text, coalesce(abstract_text, abstract) AS abstract_text FROM papers;
-  CREATE VIRTUAL TABLE IF NOT EXISTS papers_fts USING fts5 (
+  CREATE VIRTUAL TABLE papers_fts USING fts5 (
     title_text, authors_text, abstract_text,
     content = 'papers_fts_content', content_rowid = 'id',
     tokenize = 'porter unicode61 remove_diacritics 2'
@@ -272,11 +272,14 @@ function openFile(file: string): Sqlite {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = OFF');
   sqlite.pragma('cache_size = -65536');
-  sqlite.exec(SCHEMA);
-  const hashsize = sqlite.prepare("SELECT value FROM meta WHERE key = 'hashsize'").pluck().get();
-  if (hashsize === undefined) {
-    // One FTS5 segment per large batch, as in the main database (migration 001).
-    sqlite.exec("INSERT INTO papers_fts (papers_fts, rank) VALUES ('hashsize', 67108864); INSERT INTO meta (key, value) VALUES ('hashsize', '1')");
+  // FTS5 reserves papers_fts_* names once the index exists, so the schema
+  // (view included) is made once, on a new file.
+  if (sqlite.prepare("SELECT 1 FROM sqlite_master WHERE name = 'papers_fts'").get() === undefined) {
+    sqlite.transaction(() => {
+      sqlite.exec(SCHEMA);
+      // One FTS5 segment per large batch, as in the main database (migration 001).
+      sqlite.exec("INSERT INTO papers_fts (papers_fts, rank) VALUES ('hashsize', 67108864)");
+    })();
   }
   return sqlite;
 }
