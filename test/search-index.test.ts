@@ -1,0 +1,131 @@
+/**
+ * Server mode's derived keyword index (src/db/keyword-index-derived.ts): a
+ * write committed by any connection is found by the next search, a transaction
+ * that commits after a later one is not skipped, and the file is rebuilt when
+ * it is deleted.
+ */
+import { strict as assert } from 'node:assert';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { sql, type Kysely } from 'kysely';
+import { openDatabase, type Database } from '../src/db/connection.js';
+import { keywordIndexStatus, rebuildKeywordIndex } from '../src/db/keyword-index.js';
+import type { DB } from '../src/db/schema.js';
+import { unfeaturePaper, featurePaper } from '../src/feeds/featuring.js';
+import { searchKeyword } from '../src/search/keyword.js';
+import { tempDataDir } from './support/cli.js';
+import { openTestDatabase, reopen, testEngine } from './support/database.js';
+
+const skip = testEngine === 'postgres' ? false : 'server mode only: SQLite writes its index with each paper';
+
+let writer: Database;
+let dataDir: string;
+let searcher: Database;
+
+async function insertPaper(db: Kysely<DB>, arxivId: string, title: string): Promise<void> {
+  const now = new Date().toISOString();
+  await db
+    .insertInto('papers')
+    .values({
+      arxiv_id: arxivId,
+      version: 1,
+      title,
+      title_text: title,
+      abstract: `An abstract about ${title}.`,
+      abstract_text: null,
+      authors_text: 'Ada Lovelace',
+      authors: '[]',
+      versions: '[]',
+      links: '[]',
+      primary_category: 'cs.LG',
+      categories: 'cs.LG',
+      announced_on: '2026-11-24',
+      announced_estimated: 0,
+      withdrawn: 0,
+      content_hash: arxivId,
+      created_at: now,
+      modified_at: now,
+    })
+    .execute();
+  await db
+    .insertInto('paper_categories')
+    .values((eb) => ({
+      category: 'cs.LG',
+      paper_id: eb.selectFrom('papers').select('id').where('arxiv_id', '=', arxivId),
+      is_primary: 1,
+    }))
+    .execute();
+}
+
+const found = async (q: string, options: { featuredOnly?: boolean } = {}): Promise<string[]> =>
+  (await searchKeyword(searcher, q, { limit: 10, ...options })).hits.map((h) => h.arxivId);
+
+before(async () => {
+  if (skip) return;
+  writer = await openTestDatabase();
+  dataDir = tempDataDir();
+  searcher = openDatabase(writer.location, { dataDir });
+});
+
+after(async () => {
+  if (skip) return;
+  await searcher.close();
+  await writer.close();
+});
+
+test('a paper written by another connection is found by the next search', { skip }, async () => {
+  assert.deepEqual(await found('zeppelin'), []);
+  await insertPaper(writer.db, '2611.00001', 'Zeppelin flight dynamics');
+  assert.deepEqual(await found('zeppelin'), ['2611.00001']);
+  await writer.db
+    .updateTable('papers')
+    .set({ title_text: 'Airship flight dynamics', abstract: 'An abstract about airships.' })
+   .where('arxiv_id', '=', '2611.00001').execute();
+  assert.deepEqual(await found('zeppelin'), []);
+  assert.deepEqual(await found('airship'), ['2611.00001']);
+  const status = await keywordIndexStatus(searcher);
+  assert.equal(status.caughtUp, true);
+  assert.equal(status.papers, 1);
+});
+
+test('featuring and unfeaturing change featured-only results', { skip }, async () => {
+  assert.deepEqual(await found('airship', { featuredOnly: true }), []);
+  await featurePaper(writer, { arxivId: '2611.00001', on: '2026-11-24', source: 'curator', by: 'ada' });
+  assert.deepEqual(await found('airship', { featuredOnly: true }), ['2611.00001']);
+  await unfeaturePaper(writer, '2611.00001', 'ada');
+  assert.deepEqual(await found('airship', { featuredOnly: true }), []);
+});
+
+test('a transaction that commits after a later one is not skipped', { skip }, async () => {
+  const slow = await writer.db.startTransaction().execute();
+  try {
+    await insertPaper(slow, '2611.00002', 'Ornithopter wings');
+    // Another process commits meanwhile, and a search syncs past it.
+    const other = reopen(writer);
+    try {
+      await insertPaper(other.db, '2611.00003', 'Ornithopter tails');
+    } finally {
+      await other.close();
+    }
+    assert.deepEqual(await found('ornithopter'), ['2611.00003']);
+    await slow.commit().execute();
+  } catch (err) {
+    await slow.rollback().execute();
+    throw err;
+  }
+  assert.deepEqual((await found('ornithopter')).sort(), ['2611.00002', '2611.00003']);
+});
+
+test('deleted papers leave the index; a deleted index file is rebuilt', { skip }, async () => {
+  await writer.db.deleteFrom('papers').where('arxiv_id', '=', '2611.00003').execute();
+  assert.deepEqual(await found('ornithopter'), ['2611.00002']);
+
+  await searcher.close();
+  for (const file of readdirSync(join(dataDir, 'search'))) rmSync(join(dataDir, 'search', file));
+  searcher = openDatabase(writer.location, { dataDir });
+  assert.deepEqual([...(await found('ornithopter')), ...(await found('airship'))], ['2611.00002', '2611.00001']);
+  await rebuildKeywordIndex(searcher);
+  assert.deepEqual(await found('airship'), ['2611.00001']);
+  assert.equal(Number((await sql<{ n: number }>`SELECT count(*) AS n FROM papers`.execute(writer.db)).rows[0]?.n), 2);
+});
