@@ -1,19 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
-import { openDatabase } from '../db/connection.js';
-import { migrate } from '../db/migrate.js';
+import { openTestDatabase } from '../../test/support/database.js';
 import { pruneDoneJobs } from './maintenance.js';
 import { defineJobType, enqueue } from './queue.js';
 import { createRegistry } from './registry.js';
 
 test('prune deletes done jobs finished before the cut-off and nothing else', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'paperboy-prune-'));
-  const database = openDatabase(join(dir, 'p.db'));
-  await migrate(database);
+  const database = await openTestDatabase();
   const { db } = database;
   const t = defineJobType('test.t', z.object({ i: z.number() }));
   const DAY = 86_400_000;
@@ -38,5 +32,4 @@ test('prune deletes done jobs finished before the cut-off and nothing else', asy
   assert.equal((await enqueue(db, { type: t, payload: { i: 0 }, uniqueKey: 'k0' })).created, true);
   assert.ok(createRegistry().types().includes('maintenance.prune'));
   await database.close();
-  rmSync(dir, { recursive: true, force: true });
 });

@@ -1,7 +1,5 @@
-import type { Statement } from 'better-sqlite3';
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { z } from 'zod';
-import type { Sqlite } from '../db/connection.js';
 import type { DB, JobStatus, JobsTable } from '../db/schema.js';
 import type { AppContext } from '../context.js';
 import type { Logger } from '../log.js';
@@ -157,47 +155,6 @@ export async function enqueue<S extends z.ZodType>(
   throw new Error(`could not enqueue job with unique key "${row.unique_key}"`);
 }
 
-interface SyncStatements {
-  insert: Statement<[string, string, string | null, number, number, number, number, number], { id: number }>;
-  byKey: Statement<[string | null], { id: number }>;
-}
-const syncStatements = new WeakMap<Sqlite, SyncStatements>();
-
-/**
- * Synchronous enqueue on the raw handle, for code running inside
- * `withSqliteTransaction`; same validation and unique-key behaviour as `enqueue`.
- */
-export function enqueueSync<S extends z.ZodType>(sqlite: Sqlite, job: JobSpec<S>): EnqueueResult {
-  const row = prepare(job);
-  let stmts = syncStatements.get(sqlite);
-  if (stmts === undefined) {
-    stmts = {
-      insert: sqlite.prepare(
-        `INSERT INTO jobs (type, payload, unique_key, status, priority, run_at, attempts, max_attempts, created_at, updated_at)
-         VALUES (?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?)
-         ON CONFLICT (unique_key) DO NOTHING RETURNING id`,
-      ),
-      byKey: sqlite.prepare('SELECT id FROM jobs WHERE unique_key = ?'),
-    };
-    syncStatements.set(sqlite, stmts);
-  }
-  const now = Date.now();
-  const inserted = stmts.insert.get(
-    row.type,
-    row.payload,
-    row.unique_key,
-    row.priority,
-    row.run_at,
-    row.max_attempts,
-    now,
-    now,
-  );
-  if (inserted) return { id: inserted.id, created: true };
-  // Synchronous, so nothing (not even a prune) can remove the row in between.
-  const existing = stmts.byKey.get(row.unique_key);
-  if (!existing) throw new Error(`could not enqueue job with unique key "${row.unique_key}"`);
-  return { id: existing.id, created: false };
-}
 
 /** Options for `claimJob`. */
 export interface ClaimOptions {
@@ -228,6 +185,12 @@ const LOST_ON_FINAL_ATTEMPT = 'lease expired on the final attempt: the worker cr
 
 /** The claim statement; exported so a test can check its query plan. */
 export function claimQuery(db: Kysely<DB>, owner: string, leaseMs: number, types: readonly string[], now: number) {
+  // PostgreSQL runs claims concurrently: the candidate row is locked, and a
+  // row another claimer holds is skipped rather than waited for. SQLite runs
+  // every write statement under its single write lock, so it needs neither.
+  const concurrent = db.getExecutor().adapter instanceof PostgresAdapter;
+  const lockedCandidate = <Q extends { forUpdate(): Q; skipLocked(): Q }>(q: Q): Q =>
+    concurrent ? q.forUpdate().skipLocked() : q;
   return db
     .updateTable('jobs')
     .set((eb) => ({
@@ -240,24 +203,28 @@ export function claimQuery(db: Kysely<DB>, owner: string, leaseMs: number, types
     .where('id', '=', (eb) =>
       // Expired leases first: that work was chosen before anything now queued.
       eb.fn.coalesce(
-        eb
-          .selectFrom('jobs')
-          .select('id')
-          .where('status', '=', RUNNING)
-          .where('lease_expires_at', '<=', now)
-          .where('type', 'in', types)
-          .orderBy('lease_expires_at')
-          .limit(1),
-        eb
-          .selectFrom('jobs')
-          .select('id')
-          .where('status', '=', QUEUED)
-          .where('run_at', '<=', now)
-          .where('type', 'in', types)
-          .orderBy('priority', 'desc')
-          .orderBy('run_at')
-          .orderBy('id')
-          .limit(1),
+        lockedCandidate(
+          eb
+            .selectFrom('jobs')
+            .select('id')
+            .where('status', '=', RUNNING)
+            .where('lease_expires_at', '<=', now)
+            .where('type', 'in', types)
+            .orderBy('lease_expires_at')
+            .limit(1),
+        ),
+        lockedCandidate(
+          eb
+            .selectFrom('jobs')
+            .select('id')
+            .where('status', '=', QUEUED)
+            .where('run_at', '<=', now)
+            .where('type', 'in', types)
+            .orderBy('priority', 'desc')
+            .orderBy('run_at')
+            .orderBy('id')
+            .limit(1),
+        ),
       ),
     )
     .returningAll();
@@ -267,7 +234,8 @@ export function claimQuery(db: Kysely<DB>, owner: string, leaseMs: number, types
  * Claims the next runnable job for `owner`, or returns undefined. One UPDATE
  * statement picks and leases the job, so two workers, in this process or
  * another, can never claim the same job (SQLite runs a write statement under
- * the database's single write lock; a Postgres port needs FOR UPDATE SKIP LOCKED).
+ * the database's single write lock; PostgreSQL locks the candidate with FOR
+ * UPDATE SKIP LOCKED).
  */
 export async function claimJob(db: Kysely<DB>, options: ClaimOptions): Promise<ClaimedJob | undefined> {
   const { owner, leaseMs, types } = options;

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { loadConfig } from '../config.js';
 import type { AppContext } from '../context.js';
-import { openDatabase } from '../db/connection.js';
+import { freshLocation } from '../../test/support/database.js';
+import { openDatabase, type DatabaseLocation } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger } from '../log.js';
 import { pruneJobsJob } from './maintenance.js';
@@ -20,8 +21,8 @@ const root = mkdtempSync(join(tmpdir(), 'paperboy-scheduler-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const config = loadConfig({ PAPERBOY_DATA_DIR: root, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
 
-async function context(file: string): Promise<AppContext> {
-  const database = openDatabase(file);
+async function context(location: DatabaseLocation): Promise<AppContext> {
+  const database = openDatabase(location);
   await migrate(database);
   return { config, log: createLogger('silent'), database };
 }
@@ -68,9 +69,9 @@ test('last <= now < next, one period apart, and the period does not change befor
 });
 
 test('several schedulers on one database enqueue each period once', async () => {
-  const file = join(root, 'two.db');
-  const a = await context(file);
-  const b = await context(file);
+  const location = await freshLocation(join(root, 'two'));
+  const a = await context(location);
+  const b = await context(location);
   const tick = defineJobType('test.tick', z.object({ due: z.string() }));
   const schedules = [
     { name: 'tick', everyMs: 100, enqueue: (due: Date) => jobSpec(tick, { due: due.toISOString() }) },

@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { loadConfig } from '../config.js';
 import type { AppContext } from '../context.js';
-import { openDatabase } from '../db/connection.js';
+import { freshLocation } from '../../test/support/database.js';
+import { openDatabase, type DatabaseLocation } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger } from '../log.js';
 import { JobRegistry, PermanentJobError, defineJobType, enqueue, type JobRow } from './queue.js';
@@ -17,14 +18,9 @@ const root = mkdtempSync(join(tmpdir(), 'paperboy-worker-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 
-/** A context on a fresh database file, or on `file` (a second connection to it). */
-function sqliteFile(ctx: AppContext): string {
-  assert.equal(ctx.database.location.engine, 'sqlite');
-  return ctx.database.location.engine === 'sqlite' ? ctx.database.location.file : '';
-}
-
-async function context(file = join(root, `w${++n}.db`)): Promise<AppContext> {
-  const database = openDatabase(file);
+/** A context on a fresh database on the test engine, or on `location` (a second connection to it). */
+async function context(location?: DatabaseLocation): Promise<AppContext> {
+  const database = openDatabase(location ?? (await freshLocation(join(root, `w${++n}`))));
   await migrate(database);
   const config = loadConfig({ PAPERBOY_DATA_DIR: root, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
   return { config, log: createLogger('silent'), database };
@@ -86,7 +82,7 @@ test('runs jobs, stores results, retries failures and fails an invalid payload p
 
 test('two workers on two connections run each of 200 jobs exactly once', async () => {
   const a = await context();
-  const b = await context(sqliteFile(a));
+  const b = await context(a.database.location);
   const runs = new Map<number, string[]>();
   const registryFor = (name: string) =>
     new JobRegistry().register(noop, async ({ job }) => {
@@ -159,7 +155,7 @@ test('stop() drains: finished handlers complete, aborted or stuck ones are relea
 
 test('heartbeats keep a long job leased; a lost lease aborts the handler', async () => {
   const ctx = await context();
-  const other = await context(sqliteFile(ctx));
+  const other = await context(ctx.database.location);
   const { db } = ctx.database;
   const slow = defineJobType('test.slow', z.object({ ms: z.number() }));
   let runs = 0;
