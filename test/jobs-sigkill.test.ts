@@ -12,7 +12,8 @@ import { createContext, type AppContext } from '../src/context.js';
 import { enqueue } from '../src/jobs/queue.js';
 import { createLogger } from '../src/log.js';
 import { createStepTables, stepsJob } from './fixtures/steps-job.js';
-import { sqliteHandle } from '../src/db/connection.js';
+import { sql } from 'kysely';
+import { instanceEnv, rows } from './support/database.js';
 
 // Crash safety of the job queue with real processes: a worker killed with
 // SIGKILL mid-job (no chance to release anything) loses no job, and the
@@ -28,17 +29,22 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** The database of the current setup, passed to worker processes (DATABASE_URL on the PostgreSQL pass). */
+let instance: Record<string, string> = {};
+
 async function setup(): Promise<{ dir: string; ctx: AppContext }> {
   const dir = mkdtempSync(join(tmpdir(), 'paperboy-sigkill-'));
   dirs.push(dir);
-  const ctx = await createContext(loadConfig({ PAPERBOY_DATA_DIR: dir, LOG_LEVEL: 'silent', NODE_ENV: 'test' }), createLogger('silent'));
-  createStepTables(sqliteHandle(ctx.database));
+  instance = await instanceEnv(dir);
+  const ctx = await createContext(loadConfig({ ...instance, LOG_LEVEL: 'silent', NODE_ENV: 'test' }), createLogger('silent'));
+  await createStepTables(ctx.database);
   return { dir, ctx };
 }
 
 function startWorkerProcess(dir: string, concurrency: number): ChildProcess {
   const child = spawn(process.execPath, [WORKER, dir, String(LEASE_MS), '250', String(concurrency)], {
     stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, ...instance },
   });
   children.push(child);
   return child;
@@ -51,9 +57,9 @@ async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<number
   return code;
 }
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
   }
@@ -64,10 +70,12 @@ interface Counts {
   distinct: number;
 }
 
-function effects(ctx: AppContext, key: string): Counts {
-  return sqliteHandle(ctx.database)
-    .prepare<[string], Counts>('SELECT count(*) AS rows, count(DISTINCT step) AS "distinct" FROM effects WHERE job = ?')
-    .get(key) ?? { rows: 0, distinct: 0 };
+async function effects(ctx: AppContext, key: string): Promise<Counts> {
+  const [counts] = await rows<Counts>(
+    ctx.database,
+    sql`SELECT count(*) AS rows, count(DISTINCT step) AS "distinct" FROM effects WHERE job = ${key}`,
+  );
+  return { rows: Number(counts?.rows ?? 0), distinct: Number(counts?.distinct ?? 0) };
 }
 
 interface JobState {
@@ -77,14 +85,12 @@ interface JobState {
   result: string | null;
 }
 
-function jobStates(ctx: AppContext): JobState[] {
-  return sqliteHandle(ctx.database).prepare<[], JobState>('SELECT id, status, attempts, result FROM jobs ORDER BY id').all();
+function jobStates(ctx: AppContext): Promise<JobState[]> {
+  return rows<JobState>(ctx.database, sql`SELECT id, status, attempts, result FROM jobs ORDER BY id`);
 }
 
-function runs(ctx: AppContext, key: string): { attempt: number; pid: number }[] {
-  return sqliteHandle(ctx.database)
-    .prepare<[string], { attempt: number; pid: number }>('SELECT attempt, pid FROM runs WHERE job = ? ORDER BY rowid')
-    .all(key);
+function runs(ctx: AppContext, key: string): Promise<{ attempt: number; pid: number }[]> {
+  return rows<{ attempt: number; pid: number }>(ctx.database, sql`SELECT attempt, pid FROM runs WHERE job = ${key} ORDER BY attempt`);
 }
 
 test('a job whose worker is SIGKILLed mid-way is re-run once by the next worker, effects exactly once', async () => {
@@ -93,26 +99,26 @@ test('a job whose worker is SIGKILLed mid-way is re-run once by the next worker,
   await enqueue(ctx.database.db, { type: stepsJob, payload: { key: 'a', steps: STEPS, stepMs: 40 } });
 
   const first = startWorkerProcess(dir, 1);
-  await waitFor('the job to be half-way', () => effects(ctx, 'a').rows >= 5);
+  await waitFor('the job to be half-way', async () => (await effects(ctx, 'a')).rows >= 5);
   assert.equal(await kill(first, 'SIGKILL'), null);
-  const atKill = effects(ctx, 'a').rows;
+  const atKill = (await effects(ctx, 'a')).rows;
   assert.ok(atKill >= 5 && atKill < STEPS, `killed after ${atKill} of ${STEPS} steps`);
   assert.deepEqual(
-    jobStates(ctx).map((j) => [j.status, j.attempts]),
+    (await jobStates(ctx)).map((j) => [j.status, j.attempts]),
     [['running', 1]],
     'the killed worker could not release or fail the job',
   );
 
   const killedAt = Date.now();
   const second = startWorkerProcess(dir, 1);
-  await waitFor('the job to be done', () => jobStates(ctx)[0]?.status === 'done');
+  await waitFor('the job to be done', async () => (await jobStates(ctx))[0]?.status === 'done');
   // The lease (1 s from the last heartbeat) had to run out before anyone could take the job.
   assert.ok(Date.now() - killedAt >= 500, 'not re-claimed while the lease was still valid');
   assert.equal(await kill(second, 'SIGTERM'), 0);
 
-  assert.deepEqual(jobStates(ctx), [{ id: 1, status: 'done', attempts: 2, result: `{"steps":${STEPS}}` }]);
-  assert.deepEqual(effects(ctx, 'a'), { rows: STEPS, distinct: STEPS });
-  const r = runs(ctx, 'a');
+  assert.deepEqual((await jobStates(ctx)), [{ id: 1, status: 'done', attempts: 2, result: `{"steps":${STEPS}}` }]);
+  assert.deepEqual((await effects(ctx, 'a')), { rows: STEPS, distinct: STEPS });
+  const r = (await runs(ctx, 'a'));
   assert.deepEqual(
     r.map((x) => x.attempt),
     [1, 2],
@@ -133,28 +139,28 @@ test('several queued jobs survive a SIGKILL mid-run: all done, none lost, every 
 
   const first = startWorkerProcess(dir, 2);
   // Kill once some job has finished and others are part-way through.
-  await waitFor('one job done and another part-way', () => {
-    const counts = keys.map((k) => effects(ctx, k).rows);
+  await waitFor('one job done and another part-way', async () => {
+    const counts = (await Promise.all(keys.map((k) => effects(ctx, k)))).map((c) => c.rows);
     return counts.some((c) => c === STEPS) && counts.some((c) => c >= 2 && c < STEPS - 2);
   });
   assert.equal(await kill(first, 'SIGKILL'), null);
-  const atKill = jobStates(ctx);
+  const atKill = (await jobStates(ctx));
   const interrupted = atKill.filter((j) => j.status === 'running').map((j) => j.id);
   assert.ok(interrupted.length >= 1, 'the kill interrupted at least one job');
   assert.ok(atKill.some((j) => j.status === 'done'));
 
   const second = startWorkerProcess(dir, 2);
-  await waitFor('every job done', () => jobStates(ctx).every((j) => j.status === 'done'));
+  await waitFor('every job done', async () => (await jobStates(ctx)).every((j) => j.status === 'done'));
   assert.equal(await kill(second, 'SIGTERM'), 0);
 
-  const final = jobStates(ctx);
+  const final = (await jobStates(ctx));
   assert.equal(final.length, JOBS);
   for (const [i, job] of final.entries()) {
     const key = keys[i] ?? '';
     assert.equal(job.status, 'done');
     assert.equal(job.attempts, interrupted.includes(job.id) ? 2 : 1, `attempts of ${key}`);
-    assert.deepEqual(effects(ctx, key), { rows: STEPS, distinct: STEPS }, `effects of ${key}`);
-    assert.equal(runs(ctx, key).length, job.attempts, `handler runs of ${key}`);
+    assert.deepEqual((await effects(ctx, key)), { rows: STEPS, distinct: STEPS }, `effects of ${key}`);
+    assert.equal((await runs(ctx, key)).length, job.attempts, `handler runs of ${key}`);
   }
   await ctx.database.close();
 });
