@@ -5,6 +5,9 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { apiRoutes } from './api/routes.js';
+import { keywordIndexStatus } from './db/keyword-index.js';
+import { schemaStatus } from './db/migrate.js';
+import { databaseRateLimitStore } from './db/rate-limit-store.js';
 import type { AppContext } from './context.js';
 import { assetRoutes } from './web/assets.js';
 import { installErrorHandlers } from './web/errors.js';
@@ -12,7 +15,6 @@ import { feedRoutes } from './web/feed-pages.js';
 import { paperRoutes } from './web/paper-page.js';
 import { searchRoutes } from './web/search-page.js';
 import { syndicationRoutes } from './web/syndication-routes.js';
-import { sqliteHandle } from './db/connection.js';
 
 /**
  * Builds the web application. No I/O happens here beyond what the context
@@ -21,7 +23,11 @@ import { sqliteHandle } from './db/connection.js';
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
-    trustProxy: true,
+    // A hop count trusts that many proxies nearest to the server, as proxy-addr counts them.
+    trustProxy:
+      typeof ctx.config.trustProxy === 'number'
+        ? ((hops: number) => (_address: string, hop: number) => hop < hops)(ctx.config.trustProxy)
+        : ctx.config.trustProxy,
   });
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -39,18 +45,29 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(cookie);
   await app.register(formbody);
   // Limits are opted into per route (search, fetching from arXiv): see docs/rate-limits.md.
-  await app.register(rateLimit, { global: false });
+  await app.register(rateLimit, { global: false, store: databaseRateLimitStore(ctx.database) });
   installErrorHandlers(app);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, { ok: boolean; detail?: string }> = {};
     try {
-      sqliteHandle(ctx.database).prepare('SELECT 1').get();
-      return { status: 'ok' };
+      const schema = await schemaStatus(ctx.database);
+      checks.database = { ok: true };
+      checks.migrations =
+        schema.pending === 0
+          ? { ok: true }
+          : { ok: false, detail: `${schema.pending} pending (at ${schema.current}, latest ${schema.latest})` };
+      const index = await keywordIndexStatus(ctx.database);
+      checks.searchIndex = index.caughtUp
+        ? { ok: true }
+        : { ok: false, detail: `catching up (last in step ${index.lagSeconds < 0 ? 'never' : `${Math.round(index.lagSeconds)} s ago`})` };
     } catch (err) {
       ctx.log.error({ err }, 'database not reachable');
-      return reply.code(503).send({ status: 'unavailable' });
+      checks.database = { ok: false, detail: 'not reachable' };
     }
+    const ready = Object.values(checks).every((c) => c.ok);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
   });
   await app.register(assetRoutes);
   await app.register(feedRoutes(ctx));

@@ -10,6 +10,34 @@ const booleanFlag = z
 
 const urlString = z.url({ protocol: /^https?$/ });
 
+const perMinute = (fallback: number) => z.coerce.number().int().min(1).max(1_000_000).default(fallback);
+
+const IPV4_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/(3[0-2]|[12]?\d))?$/;
+const IPV6_CIDR = /^[0-9a-f:]+(\/(12[0-8]|1[01]\d|[1-9]?\d))?$/i;
+
+/**
+ * Which proxies' X-Forwarded-For to believe. Unset (the default) trusts none:
+ * the client address is the TCP peer, so a client cannot pick its own address
+ * and escape every rate limit. `true` trusts any proxy, a number that many
+ * hops, a list the given addresses or CIDRs.
+ */
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((v, ctx): boolean | number | string[] => {
+    const value = (v ?? '').trim();
+    if (value === '' || value === 'false') return false;
+    if (value === 'true') return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    const list = value.split(/[\s,]+/).filter(Boolean);
+    for (const entry of list) {
+      if (!IPV4_CIDR.test(entry) && !(entry.includes(':') && IPV6_CIDR.test(entry)) && entry !== 'loopback' && entry !== 'linklocal' && entry !== 'uniquelocal') {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not an address, a CIDR, a hop count, true or false` });
+      }
+    }
+    return list;
+  });
+
 /** Every setting Paperboy reads from the environment, with its default. */
 const envSchema = z
   .object({
@@ -44,7 +72,18 @@ const envSchema = z
     ARXIV_LISTING_URL: urlString.default('https://rss.arxiv.org/atom'),
     ARXIV_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    TRUST_PROXY: trustProxy,
+    RATE_LIMIT_SEARCH_PAGE: perMinute(120),
+    RATE_LIMIT_API_SEARCH: perMinute(60),
+    RATE_LIMIT_SEARCH_FEED: perMinute(30),
+    RATE_LIMIT_ARXIV_FETCH: perMinute(10),
   });
+
+/** A route's limit: at most `max` requests per client per `timeWindow` milliseconds. */
+export interface RateLimit {
+  max: number;
+  timeWindow: number;
+}
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -66,6 +105,10 @@ export interface Config {
   harvest: { enabled: boolean; hourUtc: number };
   arxiv: { oaiUrl: string; apiUrl: string; listingUrl: string; minIntervalMs: number };
   workerConcurrency: number;
+  /** Fastify's trustProxy: false (no proxy), true, a hop count, or addresses/CIDRs. */
+  trustProxy: boolean | number | string[];
+  /** Per-route limits, per client; see docs/rate-limits.md. */
+  rateLimits: { searchPage: RateLimit; apiSearch: RateLimit; searchFeed: RateLimit; arxivFetch: RateLimit };
 }
 
 export class ConfigError extends Error {
@@ -112,6 +155,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       minIntervalMs: e.ARXIV_MIN_INTERVAL_MS,
     },
     workerConcurrency: e.WORKER_CONCURRENCY,
+    trustProxy: e.TRUST_PROXY,
+    rateLimits: {
+      searchPage: { max: e.RATE_LIMIT_SEARCH_PAGE, timeWindow: 60_000 },
+      apiSearch: { max: e.RATE_LIMIT_API_SEARCH, timeWindow: 60_000 },
+      searchFeed: { max: e.RATE_LIMIT_SEARCH_FEED, timeWindow: 60_000 },
+      arxivFetch: { max: e.RATE_LIMIT_ARXIV_FETCH, timeWindow: 60_000 },
+    },
   };
 }
 

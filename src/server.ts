@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createContext, type AppContext } from './context.js';
+import { catchUpKeywordIndex } from './db/keyword-index.js';
 import { applyCategoryRule } from './feeds/featuring.js';
 import { enqueue, jobSpec } from './jobs/queue.js';
 import { digestJob, digestJobKey } from './papers/digest.js';
@@ -42,6 +43,9 @@ export async function serve(config: Config, roles: ReadonlySet<Role>): Promise<R
   let app: FastifyInstance | undefined;
 
   if (roles.has('web')) {
+    // In server mode this process's keyword index builds or catches up in the
+    // background from now; /readyz says when it is in step.
+    catchUpKeywordIndex(ctx.database).catch((err: unknown) => ctx.log.error({ err }, 'keyword index catch-up failed'));
     app = await buildApp(ctx);
     await app.listen({ port: config.port, host: config.host });
     const web = app;

@@ -31,7 +31,7 @@ import {
   openApiDocument,
   type PaperCursor,
 } from './schemas.js';
-import { RATE_LIMITS } from '../web/rate-limits.js';
+import { rateLimit } from '../web/rate-limits.js';
 
 /** Reads may be cached briefly by browsers and proxies; the ETag revalidates them. */
 const CACHE_CONTROL = 'public, max-age=60';
@@ -177,7 +177,7 @@ export function apiRoutes(ctx: AppContext): FastifyPluginAsync {
       return reply.send(entries.map((e) => presentPaper(e.paper, e.featured)));
     });
 
-    app.get('/papers/search', { config: { rateLimit: RATE_LIMITS.apiSearch } }, async (req, reply) => {
+    app.get('/papers/search', { config: rateLimit(ctx.config, 'apiSearch') }, async (req, reply) => {
       const q = validate(SearchQuery, req.query, req, reply);
       if (q === undefined) return reply;
       const result = await searchKeyword(database, q.q, {

@@ -7,6 +7,7 @@ import { featured } from './migrations/005_featured.js';
 import { paperDigests } from './migrations/006_paper_digests.js';
 import { changeCounter } from './migrations/007_change_counter.js';
 import { searchChanges } from './migrations/008_search_changes.js';
+import { rateLimits } from './migrations/009_rate_limits.js';
 
 /**
  * A schema change, as SQL for each engine. Both scripts make the same tables
@@ -30,6 +31,7 @@ export const migrations: readonly Migration[] = [
   paperDigests,
   changeCounter,
   searchChanges,
+  rateLimits,
 ];
 
 export interface MigrateResult {

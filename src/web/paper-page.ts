@@ -26,7 +26,7 @@ import { csrfProtection, type CsrfProtection } from './csrf.js';
 import { shortDay } from './dates.js';
 import { sendError } from './errors.js';
 import { html, type SafeHtml } from './html.js';
-import { RATE_LIMITS } from './rate-limits.js';
+import { rateLimit } from './rate-limits.js';
 import { layout, type AlternateFeed } from './layout.js';
 
 type Format = 'html' | 'md' | 'bib' | 'ris';
@@ -391,7 +391,7 @@ export function paperRoutes(ctx: AppContext): FastifyPluginAsync {
       showPaper(ctx, csrf, req, reply, `${req.params.archive}/${req.params.num}`),
     );
 
-    const fetchOptions = { config: { rateLimit: RATE_LIMITS.arxivFetch }, preHandler: csrf.requireCsrf };
+    const fetchOptions = { config: rateLimit(ctx.config, 'arxivFetch'), preHandler: csrf.requireCsrf };
     app.post<{ Params: { id: string } }>('/papers/:id/fetch', fetchOptions, (req, reply) => fetchPaper(ctx, req, reply, req.params.id));
     app.post<{ Params: { archive: string; num: string } }>('/papers/:archive/:num/fetch', fetchOptions, (req, reply) =>
       fetchPaper(ctx, req, reply, `${req.params.archive}/${req.params.num}`),

@@ -13,7 +13,7 @@ import { searchKeyword } from '../search/keyword.js';
 import { paperCard } from './card.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
-import { RATE_LIMITS } from './rate-limits.js';
+import { rateLimit } from './rate-limits.js';
 
 export const RESULTS_PER_PAGE = 20;
 const MAX_PAGE = 50;
@@ -155,6 +155,6 @@ ${form.page < pages ? html`<a rel="next" href="${pageLink(form, form.page + 1)}"
 /** Registers `/search`, rate-limited per client because every query costs index work. */
 export function searchRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    app.get('/search', { config: { rateLimit: RATE_LIMITS.searchPage } }, (req, reply) => renderSearchPage(ctx, req, reply));
+    app.get('/search', { config: rateLimit(ctx.config, 'searchPage') }, (req, reply) => renderSearchPage(ctx, req, reply));
   };
 }

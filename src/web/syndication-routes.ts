@@ -16,7 +16,7 @@ import { searchKeyword } from '../search/keyword.js';
 import { paperPath } from './card.js';
 import { sendError } from './errors.js';
 import { html, type SafeHtml } from './html.js';
-import { RATE_LIMITS } from './rate-limits.js';
+import { rateLimit } from './rate-limits.js';
 import { layout, type AlternateFeed } from './layout.js';
 
 export type FeedFormat = 'rss' | 'atom';
@@ -317,7 +317,7 @@ export function syndicationRoutes(ctx: AppContext): FastifyPluginAsync {
     for (const format of ['rss', 'atom'] as const) {
       app.get(`/feeds/daily.${format}`, dailyFeed(ctx, format));
       app.get(`/feeds/trending.${format}`, trendingFeed(ctx, format));
-      app.get(`/feeds/search.${format}`, { config: { rateLimit: RATE_LIMITS.searchFeed } }, searchFeed(ctx, format));
+      app.get(`/feeds/search.${format}`, { config: rateLimit(ctx.config, 'searchFeed') }, searchFeed(ctx, format));
     }
     app.get<{ Params: { file: string } }>('/feeds/c/:file', categoryFeed(ctx));
     app.get('/feeds', (_req, reply) =>

@@ -1,0 +1,101 @@
+/**
+ * Operations: whose address a rate limit counts, limits shared by every web
+ * process of an instance, configurable limits, and readiness.
+ */
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { buildApp } from '../src/app.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { createContext } from '../src/context.js';
+import { createLogger } from '../src/log.js';
+import { emptyApp } from './support/app.js';
+import { instanceEnv } from './support/database.js';
+
+const search = (n: number) => `/api/papers/search?q=graphene${n}`;
+
+test('a client cannot escape a rate limit with its own X-Forwarded-For (no proxy trusted by default)', async () => {
+  const t = await emptyApp({ RATE_LIMIT_API_SEARCH: '3' });
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await t.app.inject({ url: search(i), headers: { 'x-forwarded-for': `203.0.113.${i}` } });
+      statuses.push(res.statusCode);
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+    const limited = await t.app.inject({ url: search(9) });
+    assert.ok(Number(limited.headers['retry-after']) > 0, 'the answer says when to retry');
+    assert.equal(limited.headers['x-ratelimit-limit'], '3');
+    assert.equal(limited.json<{ error: string }>().error, 'rate_limited');
+  } finally {
+    await t.close();
+  }
+});
+
+test('behind a trusted proxy each forwarded client has its own budget', async () => {
+  const t = await emptyApp({ RATE_LIMIT_API_SEARCH: '2', TRUST_PROXY: '127.0.0.1' });
+  try {
+    for (let i = 0; i < 4; i++) {
+      const res = await t.app.inject({ url: search(i), headers: { 'x-forwarded-for': `203.0.113.${i}` } });
+      assert.equal(res.statusCode, 200, `client ${i}`);
+    }
+    const same = [];
+    for (let i = 0; i < 3; i++) {
+      same.push((await t.app.inject({ url: search(i), headers: { 'x-forwarded-for': '198.51.100.7' } })).statusCode);
+    }
+    assert.deepEqual(same, [200, 200, 429]);
+  } finally {
+    await t.close();
+  }
+});
+
+test('two web processes on one database share one budget per client', async () => {
+  const env = { ...(await instanceEnv()), RATE_LIMIT_API_SEARCH: '4', HARVEST_ENABLED: 'false' };
+  const contexts = [
+    await createContext(loadConfig(env), createLogger('silent')),
+    await createContext(loadConfig(env), createLogger('silent')),
+  ];
+  const apps = await Promise.all(contexts.map((ctx) => buildApp(ctx)));
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await apps[i % 2]!.inject({ url: search(i) })).statusCode);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429]);
+  } finally {
+    for (const app of apps) await app.close();
+    for (const ctx of contexts) await ctx.database.close();
+  }
+});
+
+test('TRUST_PROXY and rate limits are validated with the rest of the configuration', () => {
+  assert.equal(loadConfig({}).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+  assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.1' }).trustProxy, ['10.0.0.0/8', '192.168.1.1']);
+  assert.deepEqual(loadConfig({ RATE_LIMIT_SEARCH_PAGE: '500' }).rateLimits.searchPage, { max: 500, timeWindow: 60_000 });
+  assert.throws(
+    () => loadConfig({ TRUST_PROXY: 'everyone', RATE_LIMIT_API_SEARCH: '0' }),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      err.problems.some((p) => p.startsWith('TRUST_PROXY')) &&
+      err.problems.some((p) => p.startsWith('RATE_LIMIT_API_SEARCH')),
+  );
+});
+
+test('/healthz answers without the database; /readyz checks database, migrations and the search index', async () => {
+  const t = await emptyApp();
+  try {
+    assert.deepEqual((await t.app.inject('/healthz')).json(), { status: 'ok' });
+    // In server mode a fresh process builds its search index first: not ready until then.
+    let ready = await t.app.inject('/readyz');
+    for (let i = 0; i < 50 && ready.statusCode !== 200; i++) {
+      assert.equal(ready.json<{ checks: { searchIndex: { ok: boolean } } }>().checks.searchIndex.ok, false);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      ready = await t.app.inject('/readyz');
+    }
+    assert.equal(ready.statusCode, 200);
+    assert.deepEqual(ready.json(), {
+      status: 'ok',
+      checks: { database: { ok: true }, migrations: { ok: true }, searchIndex: { ok: true } },
+    });
+  } finally {
+    await t.close();
+  }
+});
