@@ -27,16 +27,17 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { loadConfig } from '../../config.js';
 import { createContext } from '../../context.js';
-import type { Sqlite } from '../../db/connection.js';
+import { sql } from 'kysely';
+import type { Database } from '../../db/connection.js';
 import { applyCategoryRule, featurePaper } from '../../feeds/featuring.js';
 import { digestAll } from '../../papers/digest.js';
 import { latestFeaturedDay } from '../../feeds/feed.js';
+import { addDays } from '../../feeds/periods.js';
 import { ensureCorpus } from '../corpus.js';
 import { formatBytes, formatCount, formatDuration, sampleMemory } from '../measure.js';
 import { Rng, hash32 } from '../prng.js';
 import type { ReportTable, Scenario, ScenarioOptions, ScenarioResult, TargetCheck } from '../scenario.js';
 import { ensureDatabase } from './search.js';
-import { sqliteHandle } from '../../db/connection.js';
 
 /** SPEC section 9: page throughput at 50 connections on a 2-core machine. */
 const CONNECTIONS = 50;
@@ -115,8 +116,11 @@ interface Fixture {
   setupMs: number;
 }
 
-function dayCount(sqlite: Sqlite, day: string): number {
-  return sqlite.prepare('SELECT count(*) FROM featured WHERE hidden_at IS NULL AND featured_on = ?').pluck().get(day) as number;
+async function dayCount(database: Database, day: string): Promise<number> {
+  const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM featured WHERE hidden_at IS NULL AND featured_on = ${day}`.execute(
+    database.db,
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 /**
@@ -129,55 +133,50 @@ async function prepareFixture(opts: ScenarioOptions, dir: string, categories: st
   const ctx = await createContext(config);
   const migrations: string[] = [];
   try {
-    const applied = sqliteHandle(ctx.database)
-      .prepare("SELECT version || ' ' || name FROM schema_migrations ORDER BY version")
-      .pluck()
-      .all() as string[];
-    migrations.push(...applied);
+    const applied = await ctx.database.db.selectFrom('schema_migrations').select(['version', 'name']).orderBy('version').execute();
+    migrations.push(...applied.map((m) => `${m.version} ${m.name}`));
     opts.log(`applying the category rule (${config.arxivCategories.join(', ')})`);
     const { featured } = await applyCategoryRule(ctx.database, config.arxivCategories);
-    const sqlite = sqliteHandle(ctx.database);
+    const database = ctx.database;
     const latestDay = await latestFeaturedDay(ctx.database);
     if (latestDay === null) throw new Error('no featured papers after the category rule: does the corpus have announced_on?');
 
     // A day with less than a full page does not exercise the feed page: give it
     // papers the way a curator would (featurePaper), announced on or before it.
     let toppedUp = 0;
-    const before = dayCount(sqlite, latestDay);
+    const before = await dayCount(database, latestDay);
     if (before < FULL_PAGE) {
-      const candidates = sqlite
-        .prepare(
-          `SELECT p.arxiv_id FROM papers p LEFT JOIN featured f ON f.paper_id = p.id
-           WHERE f.paper_id IS NULL AND p.withdrawn = 0 AND p.announced_on <= ?
-           ORDER BY p.announced_on DESC, p.id DESC LIMIT ?`,
-        )
-        .pluck()
-        .all(latestDay, TOP_UP_TO - before) as string[];
-      for (const arxivId of candidates) {
+      const { rows: candidates } = await sql<{ arxiv_id: string }>`SELECT p.arxiv_id FROM papers p
+           LEFT JOIN featured f ON f.paper_id = p.id
+           WHERE f.paper_id IS NULL AND p.withdrawn = 0 AND p.announced_on <= ${latestDay}
+           ORDER BY p.announced_on DESC, p.id DESC LIMIT ${TOP_UP_TO - before}`.execute(database.db);
+      for (const { arxiv_id: arxivId } of candidates) {
         await featurePaper(ctx.database, { arxivId, on: latestDay, source: 'curator', by: BENCH_CURATOR });
         toppedUp++;
       }
       opts.log(`${latestDay} had ${before} featured papers: featured ${toppedUp} more on it as curator "${BENCH_CURATOR}"`);
     }
-    const latest = { day: latestDay, papers: dayCount(sqlite, latestDay) };
-    const busiestRow = sqlite
-      .prepare(
-        `SELECT featured_on AS day, count(*) AS papers FROM featured
-         WHERE hidden_at IS NULL AND featured_on > date(?, ?) AND featured_on <= ?
-         GROUP BY featured_on ORDER BY papers DESC, featured_on DESC LIMIT 1`,
-      )
-      .get(latestDay, `-${RECENT_DAYS} days`, latestDay) as { day: string; papers: number };
-    const featuredTotal = sqlite.prepare('SELECT count(*) FROM featured WHERE hidden_at IS NULL').pluck().get() as number;
+    const latest = { day: latestDay, papers: await dayCount(database, latestDay) };
+    const { rows: busiestRows } = await sql<{ day: string; papers: number }>`SELECT featured_on AS day, count(*) AS papers
+         FROM featured WHERE hidden_at IS NULL AND featured_on > ${addDays(latestDay, -RECENT_DAYS)} AND featured_on <= ${latestDay}
+         GROUP BY featured_on ORDER BY papers DESC, featured_on DESC LIMIT 1`.execute(database.db);
+    const busiestRow = { day: busiestRows[0]?.day ?? latestDay, papers: Number(busiestRows[0]?.papers ?? 0) };
+    const { rows: totalRows } = await sql<{ n: number }>`SELECT count(*) AS n FROM featured WHERE hidden_at IS NULL`.execute(database.db);
+    const featuredTotal = Number(totalRows[0]?.n ?? 0);
 
     // Paper ids uniformly over the whole database, so requests spread over the
     // file like real traffic to old and new papers does, not one cached row.
-    const maxId = sqlite.prepare('SELECT coalesce(max(id), 0) FROM papers').pluck().get() as number;
-    const byId = sqlite.prepare('SELECT arxiv_id FROM papers WHERE id = ?').pluck();
+    const { maxId } = await database.db
+      .selectFrom('papers')
+      .select((eb) => eb.fn.coalesce(eb.fn.max('id'), eb.lit(0)).as('maxId'))
+      .executeTakeFirstOrThrow();
+    const byId = async (id: number) =>
+      (await database.db.selectFrom('papers').select('arxiv_id').where('id', '=', id).executeTakeFirst())?.arxiv_id;
     const rng = new Rng(hash32(opts.seed, 0x9a9e));
     const paperIds: string[] = [];
     const want = Math.min(PAPER_SAMPLE, opts.papers);
     for (let tries = 0; paperIds.length < want && tries < want * 4; tries++) {
-      const id = byId.get(rng.range(1, maxId)) as string | undefined;
+      const id = await byId(rng.range(1, maxId));
       if (id !== undefined) paperIds.push(id);
     }
     // What the `papers.digest` job does in the background of a real instance;
@@ -185,8 +184,6 @@ async function prepareFixture(opts: ScenarioOptions, dir: string, categories: st
     const digestStart = performance.now();
     const digestsWritten = await digestAll(ctx.database);
     if (digestsWritten > 0) opts.log(`wrote ${digestsWritten} paper digests in ${((performance.now() - digestStart) / 1000).toFixed(0)} s`);
-    // Leave the database small and checkpointed for the server.
-    sqlite.pragma('wal_checkpoint(TRUNCATE)');
     return {
       categories: config.arxivCategories,
       migrations,
