@@ -37,8 +37,9 @@ if (files.length === 0) {
 }
 
 // A test file uses a database when it gets one from test/support (database.js,
-// app.js or the browser support); only those run a second time on PostgreSQL.
-const usesDatabase = (file) => /support\/(database|app)\.js|browser\/support\.js/.test(readFileSync(file, 'utf8'));
+// app.js) or is a browser journey; only those run a second time on PostgreSQL.
+const usesDatabase = (file) =>
+  file.includes(join('test', 'browser')) || /support\/(database|app)\.js/.test(readFileSync(file, 'utf8'));
 
 function run(engine, list, extraEnv = {}) {
   console.log(`\n# ${engine}: ${list.length} test files`);

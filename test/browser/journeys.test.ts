@@ -19,7 +19,6 @@ import {
   submit,
   type BrowserEnv,
 } from './support.js';
-import { sqliteHandle } from '../../src/db/connection.js';
 
 // The project compiles without the DOM lib: the browser globals that code in
 // page.evaluate callbacks uses, as far as it uses them.
@@ -79,13 +78,14 @@ describe('browser journeys', { skip }, () => {
 
   before(async () => {
     env = await startBrowserEnv();
-    const row = sqliteHandle(env.t.ctx.database)
-      .prepare(
-        `SELECT arxiv_id, abstract FROM papers
-         WHERE arxiv_id LIKE '0704.%' AND abstract LIKE '%$%$%' AND instr(abstract, '$') > 40
-         ORDER BY arxiv_id LIMIT 1`,
-      )
-      .get() as { arxiv_id: string; abstract: string } | undefined;
+    const candidates = await env.t.ctx.database.db
+      .selectFrom('papers')
+      .select(['arxiv_id', 'abstract'])
+      .where('arxiv_id', 'like', '0704.%')
+      .where('abstract', 'like', '%$%$%')
+      .orderBy('arxiv_id')
+      .execute();
+    const row = candidates.find((c) => c.abstract.indexOf('$') > 39);
     assert.ok(row, 'the shared data has a 0704.* paper with $...$ math in its abstract');
     // Words before the first formula: still plain text after KaTeX has run.
     const plain = row.abstract.slice(0, row.abstract.indexOf('$')).trim();
