@@ -2,17 +2,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
+import { openDatabase, type DatabaseLocation } from '../src/db/connection.js';
 import type { ImportSummary } from '../src/ingest/import.js';
 import { BIN, runCli, tempDataDir } from './support/cli.js';
+import { freshLocation, testEngine, value } from './support/database.js';
+
+/** Environment variables that point a `paperboy` process at `location`. */
+function envFor(dataDir: string, location: DatabaseLocation): Record<string, string> {
+  return location.engine === 'postgres' ? { PAPERBOY_DATA_DIR: dataDir, DATABASE_URL: location.url } : { PAPERBOY_DATA_DIR: dataDir };
+}
 
 const PAPERS = 40_000;
 
 /** Starts an import and SIGKILLs it once its first batches are committed. */
-function importUntilKilled(file: string, dataDir: string): Promise<void> {
+function importUntilKilled(file: string, env: Record<string, string>): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, 'import', file], {
-      env: { ...process.env, PAPERBOY_DATA_DIR: dataDir, LOG_LEVEL: 'warn', PAPERBOY_PROGRESS: 'plain' },
+      env: { ...process.env, ...env, LOG_LEVEL: 'warn', PAPERBOY_PROGRESS: 'plain' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child.stderr.on('data', (d: Buffer) => {
@@ -32,25 +39,26 @@ test('an import killed mid-file resumes after its last committed batch: no gap, 
   const gen = spawnSync(process.execPath, [resolve('dist/src/bench/generate.js'), '--count', String(PAPERS), '--seed', '7', '--out', file]);
   assert.equal(gen.status, 0, gen.stderr.toString());
   const dataDir = join(dir, 'data');
+  const location = await freshLocation(dataDir);
+  const env = envFor(dataDir, location);
 
-  await importUntilKilled(file, dataDir);
-  const db = new BetterSqlite3(join(dataDir, 'paperboy.db'), { readonly: true });
-  const committed = db.prepare('SELECT count(*) FROM papers').pluck().get() as number;
-  db.close();
-  assert.ok(committed > 0 && committed < PAPERS, `committed ${committed} before the kill`);
-
-  const result = await runCli(['import', '--json', file], { PAPERBOY_DATA_DIR: dataDir });
-  assert.equal(result.code, 0, result.stderr);
-  const summary = JSON.parse(result.stdout) as ImportSummary;
-  assert.equal(summary.files[0]?.resumedAfter, committed);
-  assert.equal(summary.imported, PAPERS - committed);
-
-  const after = new BetterSqlite3(join(dataDir, 'paperboy.db'), { readonly: true });
+  await importUntilKilled(file, env);
+  const db = openDatabase(location, { dataDir: tempDataDir() });
+  const count = async (query: ReturnType<typeof sql>) => Number(await value(db, query));
   try {
-    assert.equal(after.prepare('SELECT count(*) FROM papers').pluck().get(), PAPERS);
-    assert.equal(after.prepare('SELECT count(DISTINCT arxiv_id) FROM papers').pluck().get(), PAPERS);
-    assert.equal(after.prepare('SELECT count(*) FROM papers_fts').pluck().get(), PAPERS);
+    const committed = await count(sql`SELECT count(*) FROM papers`);
+    assert.ok(committed > 0 && committed < PAPERS, `committed ${committed} before the kill`);
+
+    const result = await runCli(['import', '--json', file], env);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout) as ImportSummary;
+    assert.equal(summary.files[0]?.resumedAfter, committed);
+    assert.equal(summary.imported, PAPERS - committed);
+
+    assert.equal(await count(sql`SELECT count(*) FROM papers`), PAPERS);
+    assert.equal(await count(sql`SELECT count(DISTINCT arxiv_id) FROM papers`), PAPERS);
+    if (testEngine === 'sqlite') assert.equal(await count(sql`SELECT count(*) FROM papers_fts`), PAPERS);
   } finally {
-    after.close();
+    await db.close();
   }
 });
