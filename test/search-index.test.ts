@@ -87,6 +87,7 @@ test('a paper written by another connection is found by the next search', { skip
   const status = await keywordIndexStatus(searcher);
   assert.equal(status.caughtUp, true);
   assert.equal(status.papers, 1);
+  assert.equal(status.pendingChanges, 0);
 });
 
 test('featuring and unfeaturing change featured-only results', { skip }, async () => {

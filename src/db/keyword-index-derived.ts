@@ -169,6 +169,18 @@ export class DerivedKeywordIndex {
     };
   }
 
+  /**
+   * Rows written since the last sync's mark: what the next sync reads (a
+   * transaction still running at the mark is counted again until a sync passes it).
+   */
+  async pendingChanges(): Promise<number> {
+    const { rows } = await sql<{ n: number }>`SELECT
+        (SELECT count(*) FROM papers WHERE search_xid >= ${this.mark})
+        + (SELECT count(*) FROM featured WHERE search_xid >= ${this.mark})
+        + (SELECT count(*) FROM search_deletions WHERE search_xid >= ${this.mark}) AS n`.execute(this.database.db);
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** Deletes everything and rebuilds from the database. */
   async rebuild(): Promise<void> {
     await this.running?.catch(() => {});

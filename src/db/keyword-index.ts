@@ -47,14 +47,22 @@ export interface KeywordIndexStatus {
   /** Seconds the index may be behind the database (0 when it is written with the data). */
   lagSeconds: number;
   papers: number | null;
+  /** Changes committed to the database that the index has not applied yet (0 when written with the data). */
+  pendingChanges: number;
 }
 
 /** Whether the index has everything the database has (for /readyz and metrics). */
 export async function keywordIndexStatus(database: Database): Promise<KeywordIndexStatus> {
-  if (database.engine === 'sqlite') return { engine: 'sqlite', caughtUp: true, lagSeconds: 0, papers: null };
+  if (database.engine === 'sqlite') return { engine: 'sqlite', caughtUp: true, lagSeconds: 0, papers: null, pendingChanges: 0 };
   const index = await derivedIndex(database);
   const status = index.status();
-  return { engine: 'postgres', caughtUp: status.caughtUp, lagSeconds: status.lagSeconds, papers: status.papers };
+  return {
+    engine: 'postgres',
+    caughtUp: status.caughtUp,
+    lagSeconds: status.lagSeconds,
+    papers: status.papers,
+    pendingChanges: await index.pendingChanges(),
+  };
 }
 
 /** Brings the index up to date now (server mode: a sync; embedded: nothing to do). */
