@@ -8,8 +8,13 @@ import { buildApp } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createContext } from '../src/context.js';
 import { createLogger } from '../src/log.js';
-import { emptyApp } from './support/app.js';
-import { instanceEnv } from './support/database.js';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { openDatabase } from '../src/db/connection.js';
+import { featurePaper } from '../src/feeds/featuring.js';
+import { emptyApp, importedApp } from './support/app.js';
+import { runCli, tempDataDir } from './support/cli.js';
+import { instanceEnv, testEngine, value } from './support/database.js';
 
 const search = (n: number) => `/api/papers/search?q=graphene${n}`;
 
@@ -95,6 +100,58 @@ test('/healthz answers without the database; /readyz checks database, migrations
       status: 'ok',
       checks: { database: { ok: true }, migrations: { ok: true }, searchIndex: { ok: true } },
     });
+  } finally {
+    await t.close();
+  }
+});
+
+test('paperboy backup copies the live SQLite database; on PostgreSQL it points to pg_dump', async () => {
+  const t = await importedApp();
+  try {
+    const env = {
+      PAPERBOY_DATA_DIR: t.ctx.config.dataDir,
+      ...(t.ctx.database.location.engine === 'postgres' ? { DATABASE_URL: t.ctx.database.location.url } : {}),
+    };
+    const target = join(tempDataDir('paperboy-backup-'), 'copy.db');
+    if (testEngine === 'postgres') {
+      const refused = await runCli(['backup', target], env);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /pg_dump/);
+      return;
+    }
+    // The server keeps writing while the copy is taken.
+    const writes = featurePaper(t.ctx.database, { arxivId: '0704.0001', on: '2026-12-01', source: 'curator', by: 'ada' });
+    const result = await runCli(['backup', target], env);
+    await writes;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /backed up .* MB in/);
+    const copy = openDatabase(target);
+    try {
+      const papers = await value(copy, sql`SELECT count(*) FROM papers`);
+      assert.equal(Number(papers), Number(await value(t.ctx.database, sql`SELECT count(*) FROM papers`)));
+      assert.equal(await value(copy, sql`PRAGMA integrity_check`), 'ok');
+    } finally {
+      await copy.close();
+    }
+    const again = await runCli(['backup', target], env);
+    assert.equal(again.code, 2, 'an existing file is never overwritten');
+  } finally {
+    await t.close();
+  }
+});
+
+test('paperboy reindex rebuilds the keyword index and search still finds the papers', async () => {
+  const t = await importedApp();
+  try {
+    const env = {
+      PAPERBOY_DATA_DIR: t.ctx.config.dataDir,
+      ...(t.ctx.database.location.engine === 'postgres' ? { DATABASE_URL: t.ctx.database.location.url } : {}),
+    };
+    const result = await runCli(['reindex'], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /rebuilt the keyword index/);
+    const found = await runCli(['search', 'diphoton', '--json'], env);
+    assert.equal(JSON.parse(found.stdout).hits[0]?.arxivId, '0704.0001');
   } finally {
     await t.close();
   }

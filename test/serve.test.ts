@@ -43,7 +43,10 @@ test('serve: an empty instance explains how to get papers; health endpoints; cle
     assert.match(body, /no papers yet/);
     assert.match(body, /paperboy import/);
     assert.deepEqual(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json(), { status: 'ok' });
-    assert.deepEqual(await (await fetch(`http://127.0.0.1:${port}/readyz`)).json(), { status: 'ok' });
+    assert.deepEqual(await (await fetch(`http://127.0.0.1:${port}/readyz`)).json(), {
+      status: 'ok',
+      checks: { database: { ok: true }, migrations: { ok: true }, searchIndex: { ok: true } },
+    });
   } finally {
     child.kill('SIGTERM');
   }

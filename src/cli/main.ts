@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadDotEnv } from '../config.js';
+import { backupCommand } from './commands/backup.js';
 import { harvestCommand } from './commands/harvest.js';
 import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
+import { reindexCommand } from './commands/reindex.js';
 import { searchRunCommand } from './commands/search-run.js';
 import { searchCommand } from './commands/search.js';
 import { serveCommand } from './commands/serve.js';
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   program.addCommand(migrateCommand());
   program.addCommand(searchCommand());
   program.addCommand(searchRunCommand());
+  program.addCommand(reindexCommand());
+  program.addCommand(backupCommand());
   return program;
 }
 

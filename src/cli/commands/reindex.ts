@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { loadConfig } from '../../config.js';
+import { createContext } from '../../context.js';
+import { rebuildKeywordIndex } from '../../db/keyword-index.js';
+
+export function reindexCommand(): Command {
+  return new Command('reindex')
+    .description("Rebuild the keyword index from the papers (in server mode: this machine's index file).")
+    .action(async () => {
+      const ctx = await createContext(loadConfig());
+      try {
+        const started = Date.now();
+        await rebuildKeywordIndex(ctx.database);
+        process.stdout.write(`rebuilt the keyword index in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      } finally {
+        await ctx.database.close();
+      }
+    });
+}
