@@ -4,6 +4,7 @@ import { backupCommand } from './commands/backup.js';
 import { harvestCommand } from './commands/harvest.js';
 import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
+import { migrateDataCommand } from './commands/migrate-data.js';
 import { reindexCommand } from './commands/reindex.js';
 import { searchRunCommand } from './commands/search-run.js';
 import { searchCommand } from './commands/search.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   program.addCommand(importCommand());
   program.addCommand(harvestCommand());
   program.addCommand(migrateCommand());
+  program.addCommand(migrateDataCommand());
   program.addCommand(searchCommand());
   program.addCommand(searchRunCommand());
   program.addCommand(reindexCommand());
