@@ -90,6 +90,19 @@ test('a paper written by another connection is found by the next search', { skip
   assert.equal(status.pendingChanges, 0);
 });
 
+test('with no search asking, the background sync applies a write within 3 s', { skip }, async () => {
+  const before = (await keywordIndexStatus(searcher)).papers ?? 0;
+  await insertPaper(writer.db, '2611.00009', 'Dirigible mooring masts');
+  const started = Date.now();
+  // The status reads the file as it is, without syncing it.
+  while ((await keywordIndexStatus(searcher)).papers === before) {
+    assert.ok(Date.now() - started < 3_000, 'not applied within 3 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await writer.db.deleteFrom('papers').where('arxiv_id', '=', '2611.00009').execute();
+  assert.deepEqual(await found('dirigible'), []);
+});
+
 test('featuring and unfeaturing change featured-only results', { skip }, async () => {
   assert.deepEqual(await found('airship', { featuredOnly: true }), []);
   await featurePaper(writer, { arxivId: '2611.00001', on: '2026-11-24', source: 'curator', by: 'ada' });

@@ -193,9 +193,21 @@ export class DerivedKeywordIndex {
   private async syncOnce(): Promise<void> {
     const { db } = this.database;
     // The oldest transaction still running now: everything older is committed
-    // (or gone) and visible to the reads below, which start after this.
-    const { rows } = await sql<{ xmin: string }>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`.execute(db);
+    // (or gone) and visible to this statement and to the reads below, which
+    // start after it. In the same round trip, whether anything was stamped
+    // since the last mark: a search syncs first, and most find nothing new.
+    const { rows } = await sql<{ xmin: string; changed: boolean }>`SELECT
+        pg_snapshot_xmin(pg_current_snapshot())::text AS xmin,
+        EXISTS (SELECT 1 FROM papers WHERE search_xid >= ${this.mark})
+          OR EXISTS (SELECT 1 FROM featured WHERE search_xid >= ${this.mark})
+          OR EXISTS (SELECT 1 FROM search_deletions WHERE search_xid >= ${this.mark}) AS changed`.execute(db);
     const nextMark = Number(rows[0]?.xmin ?? 0);
+    if (this.built && rows[0]?.changed === false) {
+      this.mark = nextMark;
+      this.lastApplied = 0;
+      this.lastSyncAt = Date.now();
+      return;
+    }
     let applied = 0;
     for (let after = 0; ; ) {
       const papers = await sql<SourcePaper>`SELECT id, arxiv_id, title_text, authors_text, abstract, abstract_text,
