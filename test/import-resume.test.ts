@@ -3,15 +3,10 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
-import { openDatabase, type DatabaseLocation } from '../src/db/connection.js';
+import { openDatabase } from '../src/db/connection.js';
 import type { ImportSummary } from '../src/ingest/import.js';
 import { BIN, runCli, tempDataDir } from './support/cli.js';
-import { freshLocation, testEngine, value } from './support/database.js';
-
-/** Environment variables that point a `paperboy` process at `location`. */
-function envFor(dataDir: string, location: DatabaseLocation): Record<string, string> {
-  return location.engine === 'postgres' ? { PAPERBOY_DATA_DIR: dataDir, DATABASE_URL: location.url } : { PAPERBOY_DATA_DIR: dataDir };
-}
+import { envFor, freshLocation, testEngine, value } from './support/database.js';
 
 const PAPERS = 40_000;
 

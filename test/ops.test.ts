@@ -14,7 +14,7 @@ import { openDatabase } from '../src/db/connection.js';
 import { featurePaper } from '../src/feeds/featuring.js';
 import { emptyApp, importedApp } from './support/app.js';
 import { runCli, tempDataDir } from './support/cli.js';
-import { instanceEnv, testEngine, value } from './support/database.js';
+import { envFor, instanceEnv, testEngine, value } from './support/database.js';
 
 const search = (n: number) => `/api/papers/search?q=graphene${n}`;
 
@@ -108,10 +108,7 @@ test('/healthz answers without the database; /readyz checks database, migrations
 test('paperboy backup copies the live SQLite database; on PostgreSQL it points to pg_dump', async () => {
   const t = await importedApp();
   try {
-    const env = {
-      PAPERBOY_DATA_DIR: t.ctx.config.dataDir,
-      ...(t.ctx.database.location.engine === 'postgres' ? { DATABASE_URL: t.ctx.database.location.url } : {}),
-    };
+    const env = envFor(t.ctx.config.dataDir, t.ctx.database.location);
     const target = join(tempDataDir('paperboy-backup-'), 'copy.db');
     if (testEngine === 'postgres') {
       const refused = await runCli(['backup', target], env);
@@ -143,10 +140,7 @@ test('paperboy backup copies the live SQLite database; on PostgreSQL it points t
 test('paperboy reindex rebuilds the keyword index and search still finds the papers', async () => {
   const t = await importedApp();
   try {
-    const env = {
-      PAPERBOY_DATA_DIR: t.ctx.config.dataDir,
-      ...(t.ctx.database.location.engine === 'postgres' ? { DATABASE_URL: t.ctx.database.location.url } : {}),
-    };
+    const env = envFor(t.ctx.config.dataDir, t.ctx.database.location);
     const result = await runCli(['reindex'], env);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /rebuilt the keyword index/);

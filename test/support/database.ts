@@ -41,10 +41,12 @@ export async function freshLocation(dataDir: string = tempDataDir()): Promise<Da
  * loadConfig or to a child `paperboy` process.
  */
 export async function instanceEnv(dataDir: string = tempDataDir()): Promise<Record<string, string>> {
-  const location = await freshLocation(dataDir);
-  return location.engine === 'sqlite'
-    ? { PAPERBOY_DATA_DIR: dataDir }
-    : { PAPERBOY_DATA_DIR: dataDir, DATABASE_URL: location.url };
+  return envFor(dataDir, await freshLocation(dataDir));
+}
+
+/** Configuration variables that point a `paperboy` process at an existing instance. */
+export function envFor(dataDir: string, location: DatabaseLocation): Record<string, string> {
+  return location.engine === 'postgres' ? { PAPERBOY_DATA_DIR: dataDir, DATABASE_URL: location.url } : { PAPERBOY_DATA_DIR: dataDir };
 }
 
 /** A migrated, empty database on the test engine. */
