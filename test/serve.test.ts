@@ -36,7 +36,8 @@ test('serve: an empty instance explains how to get papers; health endpoints; cle
   });
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   try {
-    const home = await waitFor(`http://127.0.0.1:${port}/`, 15_000);
+    // Generous: a loaded 2-core CI machine can take a while to start node and open the database.
+    const home = await waitFor(`http://127.0.0.1:${port}/`, 45_000);
     assert.equal(home.status, 200);
     assert.match(home.headers.get('content-type') ?? '', /text\/html/);
     const body = await home.text();
