@@ -3,16 +3,25 @@
  * the real CLI (`paperboy import FILE`) and kept under bench-out/db/ so reruns
  * skip the import, then 200 mixed 1–5-word queries run in-process through
  * `searchKeyword` the way the search page runs them.
+ *
+ * With `--engine postgres` the papers are imported into the scenario's schema
+ * (every run) and the queries run on this process's derived FTS5 file
+ * (docs/decisions/009-server-mode-search.md), which the scenario builds from
+ * scratch and times; it also times how long a committed write takes to reach
+ * the file through the background sync.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openDatabase } from '../../db/connection.js';
+import type { Kysely } from 'kysely';
+import { openDatabase, type Database, type DatabaseLocation } from '../../db/connection.js';
+import { catchUpKeywordIndex, keywordIndexStatus } from '../../db/keyword-index.js';
+import type { DB } from '../../db/schema.js';
 import { MATCH_WINDOW, searchKeyword } from '../../search/keyword.js';
 import { ensureCorpus, type Corpus } from '../corpus.js';
 import { GENERATOR_VERSION, generateQueries } from '../generate.js';
 import { dirSize, formatBytes, formatCount, formatDuration, runMeasured } from '../measure.js';
-import type { Scenario, ScenarioOptions, ScenarioResult, TargetCheck } from '../scenario.js';
+import { benchDatabase, type Scenario, type ScenarioOptions, type ScenarioResult, type TargetCheck } from '../scenario.js';
 import { parseSummary } from './import.js';
 
 /** SPEC section 9: keyword search latency at 1M papers, in ms. */
@@ -26,6 +35,8 @@ const LIMIT = 20;
 const MARKER = 'bench-complete.json';
 
 const PROGRESS_LINE = /^progress\s+(\d+)\s+records\b/;
+/** Writes timed from commit to the derived index (server mode). */
+const LAG_WRITES = 50;
 
 /** What the marker file records about the import that built the database. */
 export interface BuildMarker {
@@ -116,11 +127,33 @@ export async function ensureDatabase(
   // Whatever is there is unfinished (no marker): start over.
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  opts.log(`building database: paperboy import ${corpus.path} (data dir ${dir})`);
+  const imported = await importCorpus(opts, corpus, { PAPERBOY_DATA_DIR: dir });
+  if ('error' in imported) return { dir, error: imported.error };
+  const marker: BuildMarker = {
+    generatorVersion: GENERATOR_VERSION,
+    papers: opts.papers,
+    seed: opts.seed,
+    corpus: corpus.path,
+    corpusBytes: corpus.bytes,
+    imported: imported.imported,
+    importMs: imported.ms,
+    finishedAt: new Date().toISOString(),
+  };
+  await writeFile(join(dir, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
+  return { dir, marker, built: true };
+}
+
+/** `paperboy import` of the corpus into the instance `env` points at. */
+async function importCorpus(
+  opts: ScenarioOptions,
+  corpus: Corpus,
+  env: Record<string, string>,
+): Promise<{ imported: number; ms: number } | { error: string }> {
+  opts.log(`building database: paperboy import ${corpus.path} (${env.DATABASE_URL === undefined ? `data dir ${env.PAPERBOY_DATA_DIR ?? ''}` : opts.engine})`);
   let lastLog = 0;
   const child = await runMeasured(process.execPath, ['bin/paperboy.js', 'import', corpus.path], {
     cwd: opts.root,
-    env: { ...process.env, PAPERBOY_DATA_DIR: dir, LOG_LEVEL: 'warn', PAPERBOY_PROGRESS: 'plain' },
+    env: { ...process.env, ...env, LOG_LEVEL: 'warn', PAPERBOY_PROGRESS: 'plain' },
     onStderrLine: ({ t, line }) => {
       const m = PROGRESS_LINE.exec(line);
       if (m && t - lastLog >= 10_000) {
@@ -132,24 +165,84 @@ export async function ensureDatabase(
   const counts = parseSummary(child.stdout);
   if (child.exitCode !== 0 || counts === null) {
     const tail = child.stderrLines.filter((l) => !PROGRESS_LINE.test(l.line)).slice(-10).map((l) => l.line);
-    return { dir, error: `import failed (exit ${child.exitCode ?? child.signal}): ${tail.join(' / ')}` };
+    return { error: `import failed (exit ${child.exitCode ?? child.signal}): ${tail.join(' / ')}` };
   }
-  const marker: BuildMarker = {
-    generatorVersion: GENERATOR_VERSION,
-    papers: opts.papers,
-    seed: opts.seed,
-    corpus: corpus.path,
-    corpusBytes: corpus.bytes,
-    imported: counts.imported,
-    importMs: child.wallMs,
-    finishedAt: new Date().toISOString(),
-  };
-  await writeFile(join(dir, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
   opts.log(`imported ${formatCount(counts.imported)} papers in ${formatDuration(child.wallMs)}`);
-  return { dir, marker, built: true };
+  return { imported: counts.imported, ms: child.wallMs };
 }
 
-type Database = ReturnType<typeof openDatabase>;
+/** Server mode's index: built from scratch (timed), then how long commits take to reach it in the background. */
+interface DerivedIndexRun {
+  papers: number;
+  buildMs: number;
+  /** Commit to applied by the background sync, no search asking. */
+  lag: LatencySummary;
+}
+
+async function buildDerivedIndex(database: Database, opts: ScenarioOptions): Promise<{ papers: number; buildMs: number }> {
+  opts.log('building the derived keyword index from PostgreSQL');
+  const t0 = process.hrtime.bigint();
+  await catchUpKeywordIndex(database);
+  const buildMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const papers = (await keywordIndexStatus(database)).papers ?? 0;
+  opts.log(`built: ${formatCount(papers)} papers in ${formatDuration(buildMs)}`);
+  return { papers, buildMs };
+}
+
+async function insertProbe(db: Kysely<DB>, arxivId: string): Promise<void> {
+  const now = new Date().toISOString();
+  await db
+    .insertInto('papers')
+    .values({
+      arxiv_id: arxivId,
+      version: 1,
+      title: `Lag probe ${arxivId}`,
+      title_text: `Lag probe ${arxivId}`,
+      abstract: 'A paper written to time the derived keyword index.',
+      abstract_text: null,
+      authors_text: 'Bench',
+      authors: '[]',
+      versions: '[]',
+      links: '[]',
+      primary_category: 'cs.LG',
+      categories: 'cs.LG',
+      announced_on: now.slice(0, 10),
+      announced_estimated: 0,
+      withdrawn: 0,
+      content_hash: arxivId,
+      created_at: now,
+      modified_at: now,
+    })
+    .execute();
+}
+
+/**
+ * Writes LAG_WRITES papers through another connection pool, each at a random
+ * point of the sync loop's period, and times each from its commit until the
+ * index file has it (the status reads the file without syncing it).
+ */
+async function measureLag(database: Database, location: DatabaseLocation, opts: ScenarioOptions): Promise<LatencySummary> {
+  opts.log(`timing ${LAG_WRITES} writes from commit to the derived index`);
+  const writer = openDatabase(location);
+  const lags: number[] = [];
+  try {
+    for (let i = 0; i < LAG_WRITES; i++) {
+      const before = (await keywordIndexStatus(database)).papers ?? 0;
+      await insertProbe(writer.db, `lag.${String(i).padStart(5, '0')}`);
+      const committed = process.hrtime.bigint();
+      while (((await keywordIndexStatus(database)).papers ?? 0) === before) {
+        if (Number(process.hrtime.bigint() - committed) > 30e9) throw new Error('a write did not reach the derived index in 30 s');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      lags.push(Number(process.hrtime.bigint() - committed) / 1e6);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 500));
+    }
+  } finally {
+    await writer.db.deleteFrom('papers').where('arxiv_id', 'like', 'lag.%').execute();
+    await writer.close();
+  }
+  return summarize(lags);
+}
 
 async function runPass(database: Database, queries: readonly string[], count: boolean): Promise<QueryTiming[]> {
   const out: QueryTiming[] = [];
@@ -188,17 +281,77 @@ function buildChecks(papers: number, s: LatencySummary): TargetCheck[] {
   }));
 }
 
+/** The database the queries run on, and how to describe and release it. */
+type Instance = {
+  database: Database;
+  dir: string;
+  note(bytes: number): string;
+  raw: Record<string, unknown>;
+  close(): Promise<void>;
+};
+
+/**
+ * SQLite: the cached database under bench-out/db/. PostgreSQL: the corpus
+ * imported into the scenario's schema, and a fresh data directory for the
+ * derived index (dropped afterwards unless --keep-data).
+ */
+async function openInstance(opts: ScenarioOptions, corpus: Corpus): Promise<Instance | { dir: string; error: string }> {
+  if (opts.engine === 'sqlite') {
+    const built = await ensureDatabase(opts, corpus);
+    if ('error' in built) return built;
+    const database = openDatabase(join(built.dir, 'paperboy.db'));
+    return {
+      database,
+      dir: built.dir,
+      note: (bytes) =>
+        `Database: ${formatBytes(bytes)} in ${built.dir}, ` +
+        (built.built
+          ? `built by this run (import took ${formatDuration(built.marker.importMs)}).`
+          : `reused from ${built.marker.finishedAt} (delete the directory to rebuild).`),
+      raw: { build: built.marker, builtThisRun: built.built },
+      close: () => database.close(),
+    };
+  }
+  const dir = join(opts.outDir, 'tmp', `search-postgres-n${opts.papers}-s${opts.seed}`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const bench = await benchDatabase(opts, 'search', dir);
+  const imported = await importCorpus(opts, corpus, bench.env);
+  if ('error' in imported) {
+    await bench.drop();
+    return { dir, error: imported.error };
+  }
+  const database = openDatabase(bench.location, { dataDir: join(dir, 'index') });
+  return {
+    database,
+    dir,
+    note: (bytes) =>
+      `PostgreSQL schema bench_search, imported by this run in ${formatDuration(imported.ms)}; ` +
+      `the derived index file and data directory: ${formatBytes(bytes)} in ${dir}.`,
+    raw: { importMs: imported.ms, imported: imported.imported },
+    close: async () => {
+      await database.close();
+      if (!opts.keepData) {
+        await bench.drop();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
 /** The `search` scenario. */
 export const searchScenario: Scenario = {
   name: 'search',
   description: 'keyword search latency (p50/p95/p99) over 200 mixed queries on an imported corpus',
   async run(opts: ScenarioOptions): Promise<ScenarioResult> {
     const corpus = await ensureCorpus(opts.outDir, opts.papers, opts.seed, opts.log);
-    const params = { papers: opts.papers, seed: opts.seed, corpus: corpus.path, queries: QUERY_COUNT, limit: LIMIT };
-    const title = `Keyword search: ${formatCount(opts.papers)} synthetic papers, ${QUERY_COUNT} queries`;
-    const built = await ensureDatabase(opts, corpus);
-    if ('error' in built) {
-      return { scenario: 'search', title, params, checks: [], tables: [], notes: [built.error], raw: { dbDir: built.dir, error: built.error }, ok: false };
+    const params = { engine: opts.engine, papers: opts.papers, seed: opts.seed, corpus: corpus.path, queries: QUERY_COUNT, limit: LIMIT };
+    const title =
+      `Keyword search: ${formatCount(opts.papers)} synthetic papers, ${QUERY_COUNT} queries` +
+      (opts.engine === 'postgres' ? ' (PostgreSQL, derived index)' : '');
+    const instance = await openInstance(opts, corpus);
+    if ('error' in instance) {
+      return { scenario: 'search', title, params, checks: [], tables: [], notes: [instance.error], raw: { dbDir: instance.dir, error: instance.error }, ok: false };
     }
     // generateQueries draws queries one after another from one stream, so the
     // first 200 of 220 are exactly generateQueries(200, seed); the last 20,
@@ -207,18 +360,23 @@ export const searchScenario: Scenario = {
     const queries = all.slice(0, QUERY_COUNT);
     const warmup = all.slice(QUERY_COUNT);
 
-    const database = openDatabase(join(built.dir, 'paperboy.db'));
+    const { database } = instance;
     let withCount: QueryTiming[];
     let noCount: QueryTiming[];
+    let derived: DerivedIndexRun | null = null;
+    let dbBytes: number;
     try {
+      const build = database.engine === 'postgres' ? await buildDerivedIndex(database, opts) : null;
       opts.log(`warm-up: ${warmup.length} queries`);
       await runPass(database, warmup, true);
       opts.log(`measuring: ${queries.length} queries with total count`);
       withCount = await runPass(database, queries, true);
       opts.log(`measuring: ${queries.length} queries without total count`);
       noCount = await runPass(database, queries, false);
+      if (build !== null) derived = { ...build, lag: await measureLag(database, database.location, opts) };
+      dbBytes = await dirSize(instance.dir);
     } finally {
-      await database.close();
+      await instance.close();
     }
 
     const sWith = summarize(withCount.map((q) => q.ms));
@@ -231,14 +389,10 @@ export const searchScenario: Scenario = {
     const problems = withCount.filter((q) => q.problem !== undefined);
     const totals = withCount.map((q) => q.total ?? 0).sort((a, b) => a - b);
     const windowed = withCount.filter((q) => q.rankedNewest !== null).length;
-    const dbBytes = await dirSize(built.dir);
     const lengths = [1, 2, 3, 4, 5].map((n) => queries.filter((q) => q.split(' ').length === n).length);
 
     const notes = [
-      `Database: ${formatBytes(dbBytes)} in ${built.dir}, ` +
-        (built.built
-          ? `built by this run (import took ${formatDuration(built.marker.importMs)}).`
-          : `reused from ${built.marker.finishedAt} (delete the directory to rebuild).`),
+      instance.note(dbBytes),
       `Queries: generateQueries(${QUERY_COUNT}, ${opts.seed}); words per query 1–5: ${lengths.join(' / ')}; ` +
         `${WARMUP_COUNT} other warm-up queries first, not measured.`,
       `Each query runs once per pass, in-process through searchKeyword (mode all, limit ${LIMIT}, snippets), ` +
@@ -263,6 +417,25 @@ export const searchScenario: Scenario = {
           headers: ['pass', 'queries', 'p50', 'p95', 'p99', 'max', 'mean'],
           rows: [latencyRow('with total count (search page)', sWith), latencyRow('without total count', sNo)],
         },
+        ...(derived === null
+          ? []
+          : [
+              {
+                title: "Server mode: this process's derived keyword index",
+                headers: ['what', 'measured'],
+                rows: [
+                  [
+                    'full build from PostgreSQL',
+                    `${formatCount(derived.papers)} papers in ${formatDuration(derived.buildMs)} ` +
+                      `(${formatCount(Math.round(derived.papers / (derived.buildMs / 1000)))} papers/s)`,
+                  ],
+                  [
+                    `commit → applied by the background sync (${derived.lag.n} writes)`,
+                    `p50 ${fmtMs(derived.lag.p50)}, p95 ${fmtMs(derived.lag.p95)}, max ${fmtMs(derived.lag.max)}`,
+                  ],
+                ],
+              },
+            ]),
         {
           title: 'Slowest 5 queries (with count)',
           headers: ['query', 'words', 'ms', 'ms without count', 'matches'],
@@ -277,10 +450,11 @@ export const searchScenario: Scenario = {
       ],
       notes,
       raw: {
-        dbDir: built.dir,
+        engine: opts.engine,
+        dbDir: instance.dir,
         dbBytes,
-        build: built.marker,
-        builtThisRun: built.built,
+        ...instance.raw,
+        derivedIndex: derived,
         withCount: { summary: sWith, queries: withCount },
         noCount: { summary: sNo, queries: noCount },
       },
