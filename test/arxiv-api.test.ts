@@ -1,13 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { ArxivApiClient, ArxivApiError, apiId } from '../src/arxiv/api-client.js';
 import { ArxivHttpClient } from '../src/arxiv/http.js';
 import { ArxivListingClient, storeListing } from '../src/arxiv/listing-client.js';
-import { openDatabase, sqliteHandle } from '../src/db/connection.js';
-import { migrate } from '../src/db/migrate.js';
 import { startArxivServer, type ArxivServerOptions } from './support/arxiv-server.js';
-import { tempDataDir } from './support/cli.js';
+import { openTestDatabase } from './support/database.js';
 import { sharedData } from './support/shared-data.js';
 
 const shared = sharedData();
@@ -125,13 +122,16 @@ test('the listing client fetches the announcement feed and its items import', { 
     const listing = await new ArxivListingClient(http(), server.listingUrl).fetch(['cs.LG', 'cs.SE']);
     assert.equal(server.requests[0]?.path, '/atom/cs.LG+cs.SE');
     assert.equal(listing.announcedOn, '2023-01-16');
-    const database = openDatabase(join(tempDataDir(), 'paperboy.db'));
+    const database = await openTestDatabase();
     try {
-      await migrate(database);
       const counts = await storeListing(database, listing);
       assert.equal(counts.imported, 4);
       assert.equal(counts.errors, 0);
-      const row = sqliteHandle(database).prepare("SELECT announced_on, announced_estimated FROM papers WHERE arxiv_id = '2301.05651'").get();
+      const row = await database.db
+        .selectFrom('papers')
+        .select(['announced_on', 'announced_estimated'])
+        .where('arxiv_id', '=', '2301.05651')
+        .executeTakeFirst();
       assert.deepEqual(row, { announced_on: '2023-01-16', announced_estimated: 0 });
     } finally {
       await database.close();

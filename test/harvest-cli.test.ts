@@ -3,26 +3,26 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import BetterSqlite3 from 'better-sqlite3';
+import { loadConfig } from '../src/config.js';
+import { openDatabase, type Database } from '../src/db/connection.js';
 import { startArxivServer } from './support/arxiv-server.js';
 import { BIN, runCli, tempDataDir } from './support/cli.js';
+import { instanceEnv } from './support/database.js';
 import { sharedData } from './support/shared-data.js';
 
 const shared = sharedData();
 
 /** Reads the harvest checkpoint of a database another process is writing; null until it exists. */
-function pagesDone(dbFile: string): number | null {
+async function pagesDone(database: Database): Promise<number | null> {
   try {
-    const db = new BetterSqlite3(dbFile, { readonly: true, fileMustExist: true });
-    try {
-      const v = db.prepare('SELECT max(pages_done) FROM harvest_state').pluck().get();
-      return typeof v === 'number' ? v : null;
-    } finally {
-      db.close();
-    }
+    const row = await database.db
+      .selectFrom('harvest_state')
+      .select((eb) => eb.fn.max('pages_done').as('pages'))
+      .executeTakeFirst();
+    return row?.pages ?? null;
   } catch {
+    // Not migrated yet: the child has not got that far.
     return null;
   }
 }
@@ -40,9 +40,9 @@ const WINDOW = ['--categories', 'hep-th', '--from', '2017-12-01', '--until', '20
 test('a harvest killed with SIGKILL resumes at the first uncommitted page: no gap, no duplicate', { skip: shared.skip }, async () => {
   // Each page takes 250 ms to arrive, so the kill lands between commits.
   const server = await startArxivServer({ sharedData: shared.dir, oaiPageSize: 2, oaiDelayMs: 250 });
-  const dataDir = tempDataDir();
-  const dbFile = join(dataDir, 'paperboy.db');
-  const env = { PAPERBOY_DATA_DIR: dataDir, ARXIV_OAI_URL: server.oaiUrl, ARXIV_MIN_INTERVAL_MS: '0', LOG_LEVEL: 'warn' };
+  const env = { ...(await instanceEnv()), ARXIV_OAI_URL: server.oaiUrl, ARXIV_MIN_INTERVAL_MS: '0', LOG_LEVEL: 'warn' };
+  // This process's own connection, to watch the child's commits and check the outcome.
+  const database = openDatabase(loadConfig(env).database, { dataDir: tempDataDir() });
   const total = server.oaiPages.length;
   try {
     const child = spawn(process.execPath, [BIN, 'harvest', ...WINDOW], {
@@ -59,7 +59,7 @@ test('a harvest killed with SIGKILL resumes at the first uncommitted page: no ga
       }),
     );
     const deadline = Date.now() + 30_000;
-    while ((pagesDone(dbFile) ?? 0) < 2) {
+    while (((await pagesDone(database)) ?? 0) < 2) {
       assert.ok(!exitedEarly, `the harvest ended before page 2 was committed:\n${stderr}`);
       assert.ok(Date.now() < deadline, `page 2 was never committed:\n${stderr}`);
       await sleep(10);
@@ -67,7 +67,7 @@ test('a harvest killed with SIGKILL resumes at the first uncommitted page: no ga
     child.kill('SIGKILL');
     assert.equal(await exited, 'SIGKILL');
 
-    const committed = pagesDone(dbFile) ?? 0;
+    const committed = (await pagesDone(database)) ?? 0;
     assert.ok(committed >= 2 && committed < total, `killed mid-harvest after ${committed} of ${total} pages`);
     const firstRun = server.oaiRequests().length;
     // At most the page in flight when the process died was fetched and lost.
@@ -82,31 +82,30 @@ test('a harvest killed with SIGKILL resumes at the first uncommitted page: no ga
     assert.deepEqual(secondRun[0]?.params, { verb: 'ListRecords', resumptionToken: `fx-g1-p${committed}` }, 'no committed page is fetched again');
     assert.equal(secondRun.length, total - committed);
 
-    const db = new BetterSqlite3(dbFile, { readonly: true });
-    try {
-      const ids = db.prepare('SELECT arxiv_id FROM papers ORDER BY arxiv_id').pluck().all();
-      assert.deepEqual(ids, server.oaiRecords.map((r) => r.arxivId).sort(), 'every record of every page, once');
-      const state = db.prepare('SELECT pages_done, records_done, imported, finished_at FROM harvest_state').all() as Record<string, unknown>[];
-      assert.equal(state.length, 1);
-      // records_done grows per committed page: equal to the record count means no page was applied twice.
-      assert.equal(state[0]?.pages_done, total);
-      assert.equal(state[0]?.records_done, server.oaiRecords.length);
-      assert.equal(state[0]?.imported, server.oaiRecords.length);
-      assert.ok(state[0]?.finished_at);
-    } finally {
-      db.close();
-    }
+    const ids = (await database.db.selectFrom('papers').select('arxiv_id').orderBy('arxiv_id').execute()).map((r) => r.arxiv_id);
+    assert.deepEqual(ids, server.oaiRecords.map((r) => r.arxivId).sort(), 'every record of every page, once');
+    const state = await database.db
+      .selectFrom('harvest_state')
+      .select(['pages_done', 'records_done', 'imported', 'finished_at'])
+      .execute();
+    assert.equal(state.length, 1);
+    // records_done grows per committed page: equal to the record count means no page was applied twice.
+    assert.equal(state[0]?.pages_done, total);
+    assert.equal(state[0]?.records_done, server.oaiRecords.length);
+    assert.equal(state[0]?.imported, server.oaiRecords.length);
+    assert.ok(state[0]?.finished_at);
   } finally {
+    await database.close();
     await server.close();
   }
 });
 
 test('offline: exit code 1 with a clear message, quickly, without a stack trace', async () => {
   const port = await refusedPort();
-  const dataDir = tempDataDir();
+  const instance = await instanceEnv();
   const started = Date.now();
   const result = await runCli(['harvest', '--from', '2024-01-01'], {
-    PAPERBOY_DATA_DIR: dataDir,
+    ...instance,
     ARXIV_OAI_URL: `http://127.0.0.1:${port}/oai`,
   });
   const took = Date.now() - started;
@@ -119,7 +118,7 @@ test('offline: exit code 1 with a clear message, quickly, without a stack trace'
 
   // Port 1 is one fetch never connects to: still a clear message, not a crash.
   const blocked = await runCli(['harvest', '--from', '2024-01-01'], {
-    PAPERBOY_DATA_DIR: dataDir,
+    ...instance,
     ARXIV_OAI_URL: 'http://127.0.0.1:1',
   });
   assert.equal(blocked.code, 1, blocked.stderr);

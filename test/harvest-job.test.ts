@@ -12,9 +12,8 @@ import { enqueue, jobSpec } from '../src/jobs/queue.js';
 import { createRegistry } from '../src/jobs/registry.js';
 import { startWorker } from '../src/jobs/worker.js';
 import { startArxivServer } from './support/arxiv-server.js';
-import { tempDataDir } from './support/cli.js';
+import { instanceEnv } from './support/database.js';
 import { sharedData } from './support/shared-data.js';
-import { sqliteHandle } from '../src/db/connection.js';
 
 const shared = sharedData();
 
@@ -26,7 +25,7 @@ async function context(env: Record<string, string>): Promise<{ ctx: AppContext; 
       done();
     },
   });
-  const config = loadConfig({ PAPERBOY_DATA_DIR: tempDataDir(), ARXIV_MIN_INTERVAL_MS: '0', ...env });
+  const config = loadConfig({ ...(await instanceEnv()), ARXIV_MIN_INTERVAL_MS: '0', ...env });
   const ctx = await createContext(config, pino({ level: 'info' }, sink));
   return { ctx, lines };
 }
@@ -90,8 +89,8 @@ test('the worker runs a harvest job end to end', { skip: shared.skip }, async ()
       ['physics:hep-th'],
     );
     assert.equal(server.oaiRequests()[0]?.params['set'], 'physics:hep-th');
-    const papers = sqliteHandle(ctx.database).prepare('SELECT count(*) FROM papers').pluck().get();
-    assert.equal(papers, server.oaiRecords.length);
+    const papers = await ctx.database.db.selectFrom('papers').select('arxiv_id').execute();
+    assert.equal(papers.length, server.oaiRecords.length);
     assert.equal(server.requests[0]?.userAgent, 'Paperboy/0.1 (+http://worker.test)');
   } finally {
     await worker.stop();

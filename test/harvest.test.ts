@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { sql } from 'kysely';
 import { ArxivHttpClient, ArxivHttpError } from '../src/arxiv/http.js';
 import { OaiHarvester, OaiProtocolError, type HarvestProgress } from '../src/arxiv/oai-harvester.js';
-import { openDatabase, type Database, sqliteHandle } from '../src/db/connection.js';
-import { migrate } from '../src/db/migrate.js';
+import type { Database } from '../src/db/connection.js';
 import { createLogger } from '../src/log.js';
 import { startArxivServer, type ArxivFixtureServer, type ArxivServerOptions } from './support/arxiv-server.js';
-import { tempDataDir } from './support/cli.js';
+import { openTestDatabase, run, testEngine } from './support/database.js';
 import { sharedData } from './support/shared-data.js';
 
 const shared = sharedData();
@@ -21,8 +20,7 @@ interface Rig {
 
 async function rig(options: Omit<ArxivServerOptions, 'sharedData'> = {}, now?: () => Date): Promise<Rig> {
   const server = await startArxivServer({ sharedData: shared.dir, ...options });
-  const database = openDatabase(join(tempDataDir(), 'paperboy.db'));
-  await migrate(database);
+  const database = await openTestDatabase();
   const http = new ArxivHttpClient({ minIntervalMs: 0, userAgent: 'Paperboy/0.1 (+http://test)', backoffMs: 5, maxAttempts: 2 });
   const harvester = new OaiHarvester({ database, http, oaiUrl: server.oaiUrl, log: createLogger('silent'), now });
   return {
@@ -36,8 +34,33 @@ async function rig(options: Omit<ArxivServerOptions, 'sharedData'> = {}, now?: (
   };
 }
 
-function paperIds(database: Database): string[] {
-  return sqliteHandle(database).prepare('SELECT arxiv_id FROM papers ORDER BY arxiv_id').pluck().all() as string[];
+async function paperIds(database: Database): Promise<string[]> {
+  const rows = await database.db.selectFrom('papers').select('arxiv_id').orderBy('arxiv_id').execute();
+  return rows.map((r) => r.arxiv_id);
+}
+
+async function harvestRuns(database: Database) {
+  return database.db.selectFrom('harvest_state').selectAll().orderBy('id').execute();
+}
+
+/** Makes every insert of the paper `arxivId` fail, as a constraint or a bug would. */
+async function refuseInsertOf(database: Database, arxivId: string): Promise<void> {
+  if (testEngine === 'sqlite') {
+    await run(
+      database,
+      sql`CREATE TRIGGER refuse_one BEFORE INSERT ON papers WHEN NEW.arxiv_id = ${sql.lit(arxivId)} BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+    );
+    return;
+  }
+  await run(
+    database,
+    sql`CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.arxiv_id = ${sql.lit(arxivId)} THEN RAISE EXCEPTION 'refused'; END IF;
+        RETURN NEW;
+      END $$`,
+  );
+  await run(database, sql`CREATE TRIGGER refuse_one BEFORE INSERT ON papers FOR EACH ROW EXECUTE FUNCTION refuse_one()`);
 }
 
 function allServed(server: ArxivFixtureServer): string[] {
@@ -53,21 +76,21 @@ test('follows resumption tokens to the end and imports every record exactly once
     const summary = await r.harvester.harvest(
       { from: '2017-12-01', until: '2017-12-31', set: 'physics:hep-th' },
       {
-        onPage: (p) => {
+        onPage: async (p) => {
           seen.push(p);
           // The page's papers and its checkpoint are visible together, right after each page.
-          const state = sqliteHandle(database).prepare('SELECT * FROM harvest_state').get() as Record<string, unknown>;
-          assert.equal(state.pages_done, p.page);
-          assert.equal(state.records_done, p.records);
+          const [state] = await harvestRuns(database);
+          assert.equal(state?.pages_done, p.page);
+          assert.equal(state?.records_done, p.records);
           const committed = server.oaiPages.slice(0, p.page).flat();
-          assert.equal(paperIds(database).length, committed.length, `after page ${p.page}`);
+          assert.equal((await paperIds(database)).length, committed.length, `after page ${p.page}`);
           const last = p.page === server.oaiPages.length;
-          assert.equal(state.resumption_token, last ? null : `fx-g1-p${p.page}`);
+          assert.equal(state?.resumption_token, last ? null : `fx-g1-p${p.page}`);
         },
       },
     );
 
-    assert.deepEqual(paperIds(database), allServed(server));
+    assert.deepEqual(await paperIds(database), allServed(server));
     assert.equal(summary.pages, server.oaiPages.length);
     assert.equal(summary.records, server.oaiRecords.length);
     assert.equal(summary.imported, server.oaiRecords.length);
@@ -91,7 +114,7 @@ test('follows resumption tokens to the end and imports every record exactly once
     calls.slice(1).forEach((c, i) => assert.deepEqual(c.params, { verb: 'ListRecords', resumptionToken: `fx-g1-p${i + 1}` }));
     assert.match(calls[0]?.userAgent ?? '', /^Paperboy\/0\.1 \(\+/);
 
-    const state = sqliteHandle(database).prepare('SELECT * FROM harvest_state').all() as Record<string, unknown>[];
+    const state = await harvestRuns(database);
     assert.equal(state.length, 1);
     assert.ok(state[0]?.finished_at, 'the run is marked finished');
     assert.equal(state[0]?.complete_list_size, server.oaiRecords.length);
@@ -109,9 +132,9 @@ test('running the same harvest again starts a new run from `from`; the writes ar
     assert.equal(again.resumed, false);
     assert.equal(again.imported, 0);
     assert.equal(again.unchanged, r.server.oaiRecords.length);
-    assert.deepEqual(paperIds(r.database), allServed(r.server));
-    const runs = sqliteHandle(r.database).prepare('SELECT count(*) FROM harvest_state WHERE finished_at IS NOT NULL').pluck().get();
-    assert.equal(runs, 2);
+    assert.deepEqual(await paperIds(r.database), allServed(r.server));
+    const runs = await harvestRuns(r.database);
+    assert.equal(runs.filter((run) => run.finished_at !== null).length, 2);
     const firstRequests = r.server.oaiRequests().filter((c) => c.params['from'] !== undefined);
     assert.equal(firstRequests.length, 2);
     assert.ok(firstRequests.every((c) => c.params['from'] === '2017-12-01'));
@@ -154,9 +177,12 @@ test('an interrupted harvest resumes from its last committed page without refetc
   try {
     const request = { from: '2017-12-01', until: '2017-12-31' };
     await assert.rejects(r.harvester.harvest(request), ArxivHttpError);
-    const state = sqliteHandle(r.database).prepare('SELECT pages_done, resumption_token, finished_at FROM harvest_state').get();
-    assert.deepEqual(state, { pages_done: 3, resumption_token: 'fx-g1-p3', finished_at: null });
-    assert.equal(paperIds(r.database).length, r.server.oaiPages.slice(0, 3).flat().length);
+    const [state] = await harvestRuns(r.database);
+    assert.deepEqual(
+      { pages_done: state?.pages_done, resumption_token: state?.resumption_token, finished_at: state?.finished_at },
+      { pages_done: 3, resumption_token: 'fx-g1-p3', finished_at: null },
+    );
+    assert.equal((await paperIds(r.database)).length, r.server.oaiPages.slice(0, 3).flat().length);
 
     failing = false;
     const before = r.server.oaiRequests().length;
@@ -168,7 +194,7 @@ test('an interrupted harvest resumes from its last committed page without refetc
     assert.equal(summary.pages, r.server.oaiPages.length);
     assert.equal(summary.pagesThisProcess, r.server.oaiPages.length - 3);
     assert.equal(summary.imported, r.server.oaiRecords.length, 'counts span both processes');
-    assert.deepEqual(paperIds(r.database), allServed(r.server));
+    assert.deepEqual(await paperIds(r.database), allServed(r.server));
   } finally {
     await r.close();
   }
@@ -185,7 +211,7 @@ test('an expired resumption token restarts the window from its first day', { ski
     const calls = r.server.oaiRequests();
     assert.deepEqual(calls[2]?.params, { verb: 'ListRecords', resumptionToken: 'fx-g1-p2' });
     assert.equal(calls[3]?.params['from'], '2017-12-01', 'asked for the window again');
-    assert.deepEqual(paperIds(r.database), allServed(r.server));
+    assert.deepEqual(await paperIds(r.database), allServed(r.server));
     assert.equal(summary.imported, r.server.oaiRecords.length);
     assert.equal(summary.unchanged, 4, 'the two pages before the restart were seen again, unchanged');
   } finally {
@@ -202,8 +228,8 @@ test('noRecordsMatch is a successful, empty harvest', { skip: shared.skip }, asy
     assert.equal(summary.pages, 0);
     assert.equal(summary.skipped, 0);
     assert.equal(summary.coveredUntil, '2030-01-02');
-    const state = sqliteHandle(r.database).prepare('SELECT finished_at FROM harvest_state').pluck().get();
-    assert.ok(state, 'finished');
+    const [state] = await harvestRuns(r.database);
+    assert.ok(state?.finished_at, 'finished');
   } finally {
     await r.close();
   }
@@ -242,10 +268,10 @@ test('a truncated page is not committed: the checkpoint stays on it', { skip: sh
   try {
     const request = { from: '2017-12-01', until: '2017-12-31' };
     await assert.rejects(r.harvester.harvest(request), /unusable OAI-PMH page/);
-    assert.equal(sqliteHandle(r.database).prepare('SELECT resumption_token FROM harvest_state').pluck().get(), 'fx-g1-p1');
+    assert.equal((await harvestRuns(r.database))[0]?.resumption_token, 'fx-g1-p1');
     truncate = false;
     await r.harvester.harvest(request);
-    assert.deepEqual(paperIds(r.database), allServed(r.server));
+    assert.deepEqual(await paperIds(r.database), allServed(r.server));
   } finally {
     await r.close();
   }
@@ -256,14 +282,12 @@ test('a record whose write fails is skipped alone; the rest of its page commits'
   try {
     const victim = r.server.oaiRecords[1]?.arxivId ?? '';
     // Stands in for any write error (a constraint, a bug) on one record.
-    sqliteHandle(r.database).exec(
-      `CREATE TRIGGER refuse_one BEFORE INSERT ON papers WHEN NEW.arxiv_id = '${victim}' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
-    );
+    await refuseInsertOf(r.database, victim);
     const summary = await r.harvester.harvest({ from: '2017-12-01', until: '2017-12-31' });
     assert.equal(summary.errors, 1);
     assert.equal(summary.imported, r.server.oaiRecords.length - 1);
     assert.deepEqual(
-      paperIds(r.database),
+      await paperIds(r.database),
       allServed(r.server).filter((id) => id !== victim),
     );
     assert.equal(r.server.oaiRequests().length, r.server.oaiPages.length, 'the page was redone locally, not fetched again');

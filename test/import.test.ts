@@ -3,8 +3,11 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/connection.js';
 import type { ImportSummary } from '../src/ingest/import.js';
 import { runCli, tempDataDir } from './support/cli.js';
+import { instanceEnv, testEngine } from './support/database.js';
 import { sharedData } from './support/shared-data.js';
 
 const shared = sharedData();
@@ -19,16 +22,16 @@ const KNOWN_BAD = [
   /taxonomy\//,
 ];
 
-async function importJson(dataDir: string, ...paths: string[]): Promise<ImportSummary> {
-  const result = await runCli(['import', '--json', ...paths], { PAPERBOY_DATA_DIR: dataDir });
+async function importJson(env: Record<string, string>, ...paths: string[]): Promise<ImportSummary> {
+  const result = await runCli(['import', '--json', ...paths], env);
   assert.equal(result.code, 0, result.stderr);
   return JSON.parse(result.stdout) as ImportSummary;
 }
 
 test('imports every real record of the shared arXiv data, then finds it all unchanged', { skip: shared.skip }, async () => {
-  const dataDir = tempDataDir();
+  const env = await instanceEnv();
   const arxiv = join(shared.dir, 'arxiv');
-  const first = await importJson(dataDir, arxiv);
+  const first = await importJson(env, arxiv);
 
   const unexpected = first.problems.filter((p) => !KNOWN_BAD.some((re) => re.test(p.file)));
   assert.deepEqual(unexpected, [], 'only the known synthetic inputs may be reported as problems');
@@ -37,20 +40,15 @@ test('imports every real record of the shared arXiv data, then finds it all unch
     s.files.reduce((n, f) => n + f.imported + f.updated + f.unchanged + f.skipped, 0);
   assert.equal(accounted(first), first.imported + first.updated + first.unchanged + first.skipped);
 
-  const db = new BetterSqlite3(join(dataDir, 'paperboy.db'), { readonly: true });
+  const database = openDatabase(loadConfig(env).database, { dataDir: tempDataDir() });
   try {
-    const kaggleIds = db
-      .prepare("SELECT count(*) FROM papers WHERE arxiv_id BETWEEN '0704.0001' AND '0704.0200'")
-      .pluck()
-      .get();
-    assert.equal(kaggleIds, 200);
-    const absRange = db
-      .prepare("SELECT count(*) FROM papers WHERE arxiv_id BETWEEN '0704.0001' AND '0704.1001'")
-      .pluck()
-      .get();
-    assert.equal(absRange, 1001);
+    const inRange = async (from: string, to: string): Promise<number> =>
+      (await database.db.selectFrom('papers').select('id').where('arxiv_id', '>=', from).where('arxiv_id', '<=', to).execute())
+        .length;
+    assert.equal(await inRange('0704.0001', '0704.0200'), 200);
+    assert.equal(await inRange('0704.0001', '0704.1001'), 1001);
 
-    const p = db.prepare("SELECT * FROM papers WHERE arxiv_id = '0704.0001'").get() as Record<string, unknown>;
+    const p = await database.db.selectFrom('papers').selectAll().where('arxiv_id', '=', '0704.0001').executeTakeFirstOrThrow();
     assert.match(String(p.title), /^Calculation of prompt diphoton production cross sections at Tevatron and LHC energies$/);
     assert.equal(p.doi, '10.1103/physrevd.76.013009');
     assert.equal(p.primary_category, 'hep-ph');
@@ -64,35 +62,44 @@ test('imports every real record of the shared arXiv data, then finds it all unch
     assert.equal(authors[0]?.name, 'C. Balázs');
     assert.equal(authors.length, 4);
 
-    const oldStyle = db.prepare("SELECT title, categories FROM papers WHERE arxiv_id = 'hep-th/9901001'").get();
+    const oldStyle = await database.db.selectFrom('papers').select('id').where('arxiv_id', '=', 'hep-th/9901001').executeTakeFirst();
     assert.ok(oldStyle, 'old-style ids are imported');
-
-    // Search index in step with the table.
-    const hits = db
-      .prepare("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'diphoton'")
-      .pluck()
-      .get() as number;
-    assert.ok(hits >= 1);
+    const categoryRows = await database.db.selectFrom('paper_categories').select('category').where('paper_id', '=', p.id).execute();
+    assert.deepEqual(
+      categoryRows.map((c) => c.category).sort(),
+      p.categories.split(' ').sort(),
+    );
   } finally {
-    db.close();
+    await database.close();
   }
-  // FTS5 compares its index with the content it was built from: every insert and
-  // every merge-update (hundreds here, from overlapping sources) kept it in step.
-  const rw = new BetterSqlite3(join(dataDir, 'paperboy.db'));
-  try {
-    rw.prepare("INSERT INTO papers_fts (papers_fts, rank) VALUES ('integrity-check', 1)").run();
-  } finally {
-    rw.close();
+  if (testEngine === 'sqlite') {
+    const file = loadConfig(env).databaseFile;
+    const db = new BetterSqlite3(file, { readonly: true });
+    try {
+      // Search index in step with the table.
+      const hits = db.prepare("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'diphoton'").pluck().get() as number;
+      assert.ok(hits >= 1);
+    } finally {
+      db.close();
+    }
+    // FTS5 compares its index with the content it was built from: every insert and
+    // every merge-update (hundreds here, from overlapping sources) kept it in step.
+    const rw = new BetterSqlite3(file);
+    try {
+      rw.prepare("INSERT INTO papers_fts (papers_fts, rank) VALUES ('integrity-check', 1)").run();
+    } finally {
+      rw.close();
+    }
   }
 
-  const second = await importJson(dataDir, arxiv);
+  const second = await importJson(env, arxiv);
   assert.equal(second.imported, 0);
   assert.equal(second.updated, 0);
   assert.equal(second.unchanged, first.imported + first.updated + first.unchanged);
 });
 
 test('a garbage file among real ones is reported and the rest still imports', { skip: shared.skip }, async () => {
-  const dataDir = tempDataDir();
+  const env = await instanceEnv();
   const inputs = join(tempDataDir('paperboy-inputs-'), 'in');
   mkdirSync(inputs);
   copyFileSync(
@@ -101,14 +108,14 @@ test('a garbage file among real ones is reported and the rest still imports', { 
   );
   writeFileSync(join(inputs, 'garbage.bin'), Buffer.from([0, 1, 2, 3, 255, 254, 0, 7, 9, 10, 13]));
   writeFileSync(join(inputs, 'notes.json'), '{"hello": "world"}\n');
-  const summary = await importJson(dataDir, inputs);
+  const summary = await importJson(env, inputs);
   assert.equal(summary.imported, 200);
   assert.equal(summary.problems.length, 2);
   for (const p of summary.problems) assert.match(p.reason, /^unreadable file: /);
 });
 
 test('a malformed line is reported with its position and the others import', async () => {
-  const dataDir = tempDataDir();
+  const env = await instanceEnv();
   const file = join(tempDataDir('paperboy-inputs-'), 'broken.jsonl');
   const good = (id: string) =>
     JSON.stringify({
@@ -128,7 +135,7 @@ test('a malformed line is reported with its position and the others import', asy
       authors_parsed: [['Person', 'A.', '']],
     });
   writeFileSync(file, [good('2101.00001'), '{"id": "2101.00002", "title": ', good('2101.00003'), ''].join('\n'));
-  const summary = await importJson(dataDir, file);
+  const summary = await importJson(env, file);
   assert.equal(summary.imported, 2);
   assert.equal(summary.problems.length, 1);
   assert.equal(summary.problems[0]?.at.line, 2);

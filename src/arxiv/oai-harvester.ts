@@ -219,7 +219,8 @@ export interface OaiHarvesterDeps {
 /** Per-call options that are not part of what is harvested. */
 export interface HarvestRunOptions {
   signal?: AbortSignal;
-  onPage?: (progress: HarvestProgress) => void;
+  /** Called after each committed page; the next page waits for a returned promise. */
+  onPage?: (progress: HarvestProgress) => void | Promise<void>;
 }
 
 function emptyCounts(): HarvestCounts {
@@ -334,7 +335,7 @@ export class OaiHarvester {
       if (!noRecords) {
         pagesThisProcess += 1;
         recordsThisProcess += counts.records;
-        options.onPage?.({
+        await options.onPage?.({
           key,
           set: setSpec || null,
           page: state.pages_done,
