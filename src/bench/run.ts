@@ -3,12 +3,14 @@
  * a Markdown report; the same report and the raw numbers are written to
  * bench-out/results-<scenario>-<timestamp>.{md,json}.
  *
- * Usage: node dist/src/bench/run.js [scenario...] [--papers N] [--seed S] [--keep-data]
+ * Usage: node dist/src/bench/run.js [scenario...] [--papers N] [--seed S] [--engine sqlite|postgres] [--keep-data]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { Engine } from '../db/connection.js';
+import { redactUrl } from '../db/postgres.js';
 import { MAX_COUNT } from './generate.js';
 import { machineInfo } from './measure.js';
 import { renderReport } from './report.js';
@@ -22,18 +24,21 @@ export const SCENARIOS: readonly Scenario[] = [importScenario, searchScenario, p
 
 const DEFAULT_PAPERS = 1_000_000;
 const DEFAULT_SEED = 1;
+const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
 /** dist/src/bench/run.js -> the project root. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 function usage(): string {
-  return `Usage: npm run bench -- [scenario...] [--papers N] [--seed S] [--keep-data]
+  return `Usage: npm run bench -- [scenario...] [--papers N] [--seed S] [--engine sqlite|postgres] [--keep-data]
 
 Scenarios (default: all):
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(10)} ${s.description}`).join('\n')}
 
   --papers N    corpus size (default ${DEFAULT_PAPERS.toLocaleString('en-US')}, or $BENCH_PAPERS)
   --seed S      corpus seed (default ${DEFAULT_SEED})
+  --engine E    sqlite (default) or postgres: the server at $PAPERBOY_BENCH_DATABASE_URL
+                (default ${DEFAULT_DATABASE_URL}), in a schema bench_<scenario>
   --keep-data   keep the temporary databases under bench-out/tmp/
   --help        show this help
 
@@ -53,12 +58,21 @@ function parseCount(raw: string, what: string, min: number, max: number): number
   return n;
 }
 
-function parseCli(argv: string[]): { scenarios: Scenario[]; papers: number; seed: number; keepData: boolean } | 'help' {
+interface Cli {
+  scenarios: Scenario[];
+  papers: number;
+  seed: number;
+  engine: Engine;
+  keepData: boolean;
+}
+
+function parseCli(argv: string[]): Cli | 'help' {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
       papers: { type: 'string' },
       seed: { type: 'string' },
+      engine: { type: 'string' },
       'keep-data': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -72,7 +86,9 @@ function parseCli(argv: string[]): { scenarios: Scenario[]; papers: number; seed
   const papersRaw = values.papers ?? process.env.BENCH_PAPERS;
   const papers = papersRaw === undefined || papersRaw === '' ? DEFAULT_PAPERS : parseCount(papersRaw, '--papers', 1, MAX_COUNT);
   const seed = values.seed === undefined ? DEFAULT_SEED : parseCount(values.seed, '--seed', 0, 0xffffffff);
-  return { scenarios, papers, seed, keepData: values['keep-data'] === true };
+  const engine = values.engine ?? 'sqlite';
+  if (engine !== 'sqlite' && engine !== 'postgres') throw new ArgError(`--engine must be sqlite or postgres, got "${engine}"`);
+  return { scenarios, papers, seed, engine, keepData: values['keep-data'] === true };
 }
 
 /** File-name-safe UTC timestamp: 2026-11-25T18-30-05Z. */
@@ -101,10 +117,13 @@ async function main(argv: string[]): Promise<number> {
     root: ROOT,
     outDir,
     keepData: parsed.keepData,
+    engine: parsed.engine,
+    databaseUrl: process.env.PAPERBOY_BENCH_DATABASE_URL || DEFAULT_DATABASE_URL,
     log: (message) => process.stderr.write(`[bench] ${message}\n`),
   };
   const results: ScenarioResult[] = [];
   let failed = false;
+  if (opts.engine === 'postgres') opts.log(`engine postgres: ${redactUrl(opts.databaseUrl)}`);
   for (const scenario of parsed.scenarios) {
     opts.log(`scenario ${scenario.name}: ${scenario.description}`);
     let result: ScenarioResult;
@@ -118,7 +137,8 @@ async function main(argv: string[]): Promise<number> {
     if (!result.ok) failed = true;
     results.push(result);
     const markdown = renderReport(machine, [result]);
-    const base = join(outDir, `results-${scenario.name}-${timestamp(new Date())}`);
+    const engine = opts.engine === 'sqlite' ? '' : `-${opts.engine}`;
+    const base = join(outDir, `results-${scenario.name}${engine}-${timestamp(new Date())}`);
     await writeFile(`${base}.md`, `${markdown}\n`);
     await writeFile(`${base}.json`, `${JSON.stringify({ machine, result }, null, 2)}\n`);
     opts.log(`wrote ${base}.md and .json`);

@@ -1,10 +1,14 @@
 /**
  * Bulk import of a synthetic Kaggle JSONL corpus through the real CLI
  * (`paperboy import FILE`), then the same import again on the same database
- * to check that a re-import is idempotent and cheap.
+ * to check that a re-import is idempotent and cheap. On either engine
+ * (`--engine`): on PostgreSQL the server's size of the scenario's schema
+ * stands in for the database file.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sql } from 'kysely';
+import { openDatabase, type DatabaseLocation } from '../../db/connection.js';
 import { ensureCorpus } from '../corpus.js';
 import {
   dirSize,
@@ -15,7 +19,7 @@ import {
   runMeasured,
   type TimedLine,
 } from '../measure.js';
-import type { Scenario, ScenarioOptions, ScenarioResult, TargetCheck } from '../scenario.js';
+import { benchDatabase, type BenchDatabase, type Scenario, type ScenarioOptions, type ScenarioResult, type TargetCheck } from '../scenario.js';
 
 /** SPEC section 9: bulk import targets. */
 const TARGET_SUSTAINED_PER_S = 5000;
@@ -61,6 +65,7 @@ export interface ImportRunResult {
   quarterRates: (number | null)[];
   peakRssBytes: number;
   rssSamples: number;
+  /** On PostgreSQL `db` is the size of the schema's tables and indexes (no WAL of its own). */
   storage: { db: number; wal: number; shm: number; dataDir: number };
   summary: string;
   stderrTail: string[];
@@ -153,12 +158,45 @@ function thin<T>(items: T[], max = 200): T[] {
 
 const rate = (r: number | null): string => (r === null ? 'n/a' : `${formatCount(r)} papers/s`);
 
-async function runImport(label: string, opts: ScenarioOptions, corpusPath: string, dataDir: string): Promise<ImportRunResult> {
-  opts.log(`${label}: paperboy import ${corpusPath} (data dir ${dataDir})`);
+/** Bytes of the tables and indexes of the schema a PostgreSQL location uses. */
+async function postgresSchemaBytes(location: DatabaseLocation): Promise<number> {
+  const database = openDatabase(location);
+  try {
+    const { rows } = await sql<{ bytes: number | null }>`
+      SELECT sum(pg_total_relation_size(c.oid)) AS bytes
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')`.execute(database.db);
+    return Number(rows[0]?.bytes ?? 0);
+  } finally {
+    await database.close();
+  }
+}
+
+async function measureStorage(bench: BenchDatabase, dataDir: string): Promise<ImportRunResult['storage']> {
+  if (bench.location.engine === 'postgres') {
+    return { db: await postgresSchemaBytes(bench.location), wal: 0, shm: 0, dataDir: await dirSize(dataDir) };
+  }
+  const dbFile = bench.location.file;
+  return {
+    db: await fileSize(dbFile),
+    wal: await fileSize(`${dbFile}-wal`),
+    shm: await fileSize(`${dbFile}-shm`),
+    dataDir: await dirSize(dataDir),
+  };
+}
+
+async function runImport(
+  label: string,
+  opts: ScenarioOptions,
+  corpusPath: string,
+  dataDir: string,
+  bench: BenchDatabase,
+): Promise<ImportRunResult> {
+  opts.log(`${label}: paperboy import ${corpusPath} (${opts.engine}, data dir ${dataDir})`);
   let lastLog = 0;
   const child = await runMeasured(process.execPath, ['bin/paperboy.js', 'import', corpusPath], {
     cwd: opts.root,
-    env: { ...process.env, PAPERBOY_DATA_DIR: dataDir, LOG_LEVEL: 'warn', PAPERBOY_PROGRESS: 'plain' },
+    env: { ...process.env, ...bench.env, LOG_LEVEL: 'warn', PAPERBOY_PROGRESS: 'plain' },
     onStderrLine: ({ t, line }) => {
       const m = PROGRESS_LINE.exec(line);
       if (m && t - lastLog >= 10_000) {
@@ -171,13 +209,7 @@ async function runImport(label: string, opts: ScenarioOptions, corpusPath: strin
   const succeeded = child.exitCode === 0;
   const processed = counts ? counts.imported + counts.updated + counts.unchanged + counts.skipped : opts.papers;
   const progress = parseProgress(child.stderrLines);
-  const dbFile = join(dataDir, 'paperboy.db');
-  const storage = {
-    db: await fileSize(dbFile),
-    wal: await fileSize(`${dbFile}-wal`),
-    shm: await fileSize(`${dbFile}-shm`),
-    dataDir: await dirSize(dataDir),
-  };
+  const storage = await measureStorage(bench, dataDir);
   const result: ImportRunResult = {
     label,
     exitCode: child.exitCode,
@@ -279,16 +311,20 @@ export const importScenario: Scenario = {
     // Under bench-out rather than /tmp: the database must sit on the same kind
     // of disk a real install uses, and /tmp may be RAM-backed.
     const dataDir = await mkdtemp(join(tmpRoot, 'import-data-'));
+    const bench = await benchDatabase(opts, 'import', dataDir);
     try {
-      const first = await runImport('first import', opts, corpus.path, dataDir);
-      const second = first.exitCode === 0 ? await runImport('re-import', opts, corpus.path, dataDir) : null;
+      const first = await runImport('first import', opts, corpus.path, dataDir, bench);
+      const second = first.exitCode === 0 ? await runImport('re-import', opts, corpus.path, dataDir, bench) : null;
       const runs = second ? [first, second] : [first];
       const checks = buildChecks(opts.papers, first, second);
       const notes = [
         `Corpus: ${formatBytes(corpus.bytes)} (${formatCount(corpus.bytes / opts.papers)} bytes/paper), ` +
           (corpus.generatedMs === null ? 'reused from an earlier run.' : `generated in ${formatDuration(corpus.generatedMs)}.`),
-        `Database after the first import: ${formatBytes(first.storage.dataDir)} in the data dir ` +
-          `(${formatCount(first.storage.dataDir / opts.papers)} bytes/paper).`,
+        opts.engine === 'sqlite'
+          ? `Database after the first import: ${formatBytes(first.storage.dataDir)} in the data dir ` +
+            `(${formatCount(first.storage.dataDir / opts.papers)} bytes/paper).`
+          : `Database after the first import: ${formatBytes(first.storage.db)} of tables and indexes in the schema ` +
+            `bench_import (${formatCount(first.storage.db / opts.papers)} bytes/paper).`,
         'Sustained = records from the progress line nearest the run\'s midpoint to the exit of the process, ' +
           'over that time; streaming = between progress lines in the second half (no start-up or final commit).',
       ];
@@ -298,8 +334,8 @@ export const importScenario: Scenario = {
       }
       return {
         scenario: 'import',
-        title: `Import: ${formatCount(opts.papers)} synthetic papers (Kaggle JSONL)`,
-        params: { papers: opts.papers, seed: opts.seed, corpus: corpus.path },
+        title: `Import: ${formatCount(opts.papers)} synthetic papers (Kaggle JSONL)${opts.engine === 'sqlite' ? '' : `, ${opts.engine}`}`,
+        params: { papers: opts.papers, seed: opts.seed, engine: opts.engine, corpus: corpus.path },
         checks,
         tables: [
           {
@@ -316,8 +352,10 @@ export const importScenario: Scenario = {
         ok: first.exitCode === 0 && second?.exitCode === 0,
       };
     } finally {
-      if (!opts.keepData) await rm(dataDir, { recursive: true, force: true });
-      else opts.log(`kept data dir ${dataDir}`);
+      if (!opts.keepData) {
+        await rm(dataDir, { recursive: true, force: true });
+        await bench.drop();
+      } else opts.log(`kept data dir ${dataDir}${opts.engine === 'postgres' ? ' and schema bench_import' : ''}`);
     }
   },
 };
