@@ -7,23 +7,32 @@
  * No keyword index here: each process derives its own from the change sequence
  * (decision 009).
  */
-import { sql, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { hashState, mergeState, stateFromIncoming, type PaperState } from '../ingest/paper-state.js';
 import {
   categoriesChanged,
+  PAPER_VALUE_COLUMNS,
   rowValues,
   stateFromRow,
   type ApplyOutcome,
   type PaperValues,
 } from '../ingest/paper-row.js';
+
+type PaperColumn = (typeof PAPER_VALUE_COLUMNS)[number];
 import type { PreparedItem } from '../ingest/prepare.js';
 import type { DB } from './schema.js';
 
 /** Key of the advisory lock that serialises paper writers (any fixed bigint). */
 const PAPER_WRITE_LOCK = 7_243_100_002;
 
-/** Rows per INSERT: 26 columns stay well below PostgreSQL's 65,535 parameters. */
-const INSERT_CHUNK = 1_000;
+/**
+ * Rows per statement. Each statement sends one array per column (unnest), so
+ * its parameter count is fixed; the bound keeps a message to a few megabytes.
+ */
+const ROWS_PER_STATEMENT = 2_500;
+
+/** The PostgreSQL type of each written column (all others are TEXT), for the arrays unnest reads. */
+const INTEGER_COLUMNS: ReadonlySet<string> = new Set(['version', 'announced_estimated', 'withdrawn']);
 
 interface Entry {
   id: number | null;
@@ -54,11 +63,12 @@ export async function lockPaperWrites(trx: Transaction<DB>): Promise<void> {
 export async function writePostgresBatch(trx: Transaction<DB>, items: readonly PreparedItem[]): Promise<ApplyOutcome[]> {
   const ids = [...new Set(items.map(arxivIdOf).filter((id): id is string => id !== null))];
   const entries = new Map<string, Entry>();
-  for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+  if (ids.length > 0) {
+    // One array parameter, however many ids: no statement text that grows with the batch.
     const rows = await trx
       .selectFrom('papers')
       .selectAll()
-      .where('arxiv_id', 'in', ids.slice(i, i + INSERT_CHUNK))
+      .where(sql<boolean>`arxiv_id = ANY(${ids}::text[])`)
       .execute();
     for (const row of rows) {
       const state = stateFromRow(row);
@@ -125,43 +135,62 @@ function withoutNul(values: PaperValues): PaperValues {
   return out;
 }
 
+/** Column-wise arrays of `values` for unnest, in the order of {@link PAPER_VALUE_COLUMNS}. */
+function columnArrays(values: readonly PaperValues[], columns: readonly PaperColumn[]): RawBuilder<unknown>[] {
+  return columns.map((c) => {
+    const type = INTEGER_COLUMNS.has(c) ? sql.raw('integer[]') : sql.raw('text[]');
+    return sql`${values.map((v) => v[c])}::${type}`;
+  });
+}
+
+const chunks = <T>(list: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
+
+/**
+ * Writes the batch's net effect: one multi-row INSERT per chunk of new papers,
+ * one UPDATE ... FROM unnest per chunk of changed ones, and their category rows
+ * (rewritten only where the categories changed).
+ */
 async function writeEntries(trx: Transaction<DB>, entries: Entry[]): Promise<void> {
   const now = new Date().toISOString();
   const fresh = entries.filter((e) => e.id === null);
-  for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {
-    const chunk = fresh.slice(i, i + INSERT_CHUNK);
-    const inserted = await trx
-      .insertInto('papers')
-      .values(chunk.map((e) => ({ ...withoutNul(rowValues(e.arxivId, e.state, e.hash)), created_at: now, modified_at: now })))
-      .returning(['id', 'arxiv_id'])
-      .execute();
-    const idOf = new Map(inserted.map((r) => [r.arxiv_id, r.id]));
+  for (const chunk of chunks(fresh, ROWS_PER_STATEMENT)) {
+    const values = chunk.map((e) => withoutNul(rowValues(e.arxivId, e.state, e.hash)));
+    const { rows } = await sql<{ id: number; arxiv_id: string }>`
+      INSERT INTO papers (${sql.join(PAPER_VALUE_COLUMNS.map((c) => sql.ref(c)))}, created_at, modified_at)
+      SELECT u.*, ${now}::text, ${now}::text
+      FROM unnest(${sql.join(columnArrays(values, PAPER_VALUE_COLUMNS))}) AS u
+      RETURNING id, arxiv_id`.execute(trx);
+    const idOf = new Map(rows.map((r) => [r.arxiv_id, r.id]));
     for (const e of chunk) e.id = idOf.get(e.arxivId) ?? null;
   }
+
   const changed = entries.filter((e) => e.stored !== null && e.hash !== e.storedHash);
-  for (const e of changed) {
-    const { arxiv_id: _same, ...values } = withoutNul(rowValues(e.arxivId, e.state, e.hash));
-    await trx
-      .updateTable('papers')
-      .set({ ...values, modified_at: now })
-      .where('id', '=', e.id as number)
-      .execute();
+  const updated = PAPER_VALUE_COLUMNS.filter((c) => c !== 'arxiv_id');
+  for (const chunk of chunks(changed, ROWS_PER_STATEMENT)) {
+    const values = chunk.map((e) => withoutNul(rowValues(e.arxivId, e.state, e.hash)));
+    await sql`
+      UPDATE papers AS p
+      SET ${sql.join(updated.map((c) => sql`${sql.ref(c)} = u.${sql.ref(c)}`))}, modified_at = ${now}::text
+      FROM unnest(${chunk.map((e) => e.id)}::bigint[], ${sql.join(columnArrays(values, updated))})
+        AS u(id, ${sql.join(updated.map((c) => sql.ref(c)))})
+      WHERE p.id = u.id`.execute(trx);
   }
+
   const recategorised = [...fresh, ...changed].filter((e) => e.id !== null && categoriesChanged(e.stored, e.state));
   const redo = recategorised.filter((e) => e.stored !== null).map((e) => e.id as number);
-  if (redo.length > 0) await trx.deleteFrom('paper_categories').where('paper_id', 'in', redo).execute();
+  if (redo.length > 0) await sql`DELETE FROM paper_categories WHERE paper_id = ANY(${redo}::bigint[])`.execute(trx);
   const rows = recategorised.flatMap((e) =>
     [...new Set(e.state.categories)].map((category) => ({
       category,
-      paper_id: e.id as number,
-      is_primary: category === e.state.primaryCategory ? 1 : 0,
+      paperId: e.id as number,
+      primary: category === e.state.primaryCategory ? 1 : 0,
     })),
   );
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK * 5) {
-    await trx
-      .insertInto('paper_categories')
-      .values(rows.slice(i, i + INSERT_CHUNK * 5))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
+  for (const chunk of chunks(rows, ROWS_PER_STATEMENT * 4)) {
+    await sql`
+      INSERT INTO paper_categories (category, paper_id, is_primary)
+      SELECT * FROM unnest(${chunk.map((r) => r.category)}::text[], ${chunk.map((r) => r.paperId)}::bigint[], ${chunk.map((r) => r.primary)}::integer[])
+      ON CONFLICT DO NOTHING`.execute(trx);
   }
 }
