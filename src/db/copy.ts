@@ -44,12 +44,19 @@ export interface CopyPlan {
   sourceOnly: { table: string; rows: number }[];
 }
 
+/** Rows of a table committed so far, and since when this run copies it. */
+export interface CopyProgress {
+  table: string;
+  copied: number;
+  elapsedMs: number;
+}
+
 export interface CopyOptions {
   /** Rows read and written per transaction. */
   batchSize?: number;
   /** Test hook: a pause after each committed batch, so a test can kill the copy midway. */
   batchDelayMs?: number;
-  onProgress?: (p: { table: string; copied: number }) => void;
+  onProgress?: (p: CopyProgress) => void;
 }
 
 export interface TableCopyResult {
@@ -327,7 +334,7 @@ export async function copyTable(source: Database, target: Database, plan: TableP
     copied += await kysely(target)
       .transaction()
       .execute((trx) => insertRows(trx, target.engine, plan, batch.value));
-    options.onProgress?.({ table: plan.table, copied });
+    options.onProgress?.({ table: plan.table, copied, elapsedMs: Date.now() - started });
     if (options.batchDelayMs !== undefined && options.batchDelayMs > 0) await sleep(options.batchDelayMs);
   }
   return { table: plan.table, copied, resumedAfter, durationMs: Date.now() - started };

@@ -12,6 +12,7 @@ import {
   planCopy,
   targetRowCount,
   type CopyPlan,
+  type CopyProgress,
   type TableCheck,
   type TableCopyResult,
 } from '../../db/copy.js';
@@ -53,20 +54,19 @@ function positiveInt(value: string): number {
 }
 
 /** Rows per second on stderr while a table copies, on a terminal only. */
-function progressLine(): { report(p: { table: string; copied: number }): void; done(): void } {
+function progressLine(): { report(p: CopyProgress): void; status(text: string): void; done(): void } {
   const tty = process.stderr.isTTY;
-  let table = '';
-  let started = Date.now();
   let last = 0;
   return {
     report(p) {
-      if (!tty) return;
-      if (p.table !== table) [table, started] = [p.table, Date.now()];
       const now = Date.now();
-      if (now - last < 200) return;
+      if (!tty || now - last < 200) return;
       last = now;
-      const rate = (p.copied * 1000) / Math.max(1, now - started);
+      const rate = (p.copied * 1000) / Math.max(1, p.elapsedMs);
       process.stderr.write(`\r\x1b[K${p.table}: ${n(p.copied)} rows · ${n(Math.round(rate))}/s`);
+    },
+    status(text) {
+      if (tty) process.stderr.write(`\r\x1b[K${text}`);
     },
     done() {
       if (tty) process.stderr.write('\r\x1b[K');
@@ -121,18 +121,21 @@ async function run(source: Database, target: Database, opts: { force: boolean; j
   const progress = progressLine();
   const copies: TableCopyResult[] = [];
   const started = Date.now();
+  const tables: Report['tables'] = [];
+  let copySeconds = 0;
   try {
     for (const table of plan.tables) {
       copies.push(await copyTable(source, target, table, { batchSize: opts.batchSize, batchDelayMs, onProgress: (p) => progress.report(p) }));
     }
+    copySeconds = (Date.now() - started) / 1000;
+    progress.status(target.engine === 'sqlite' ? 'rebuilding the keyword index…' : 'resetting id sequences…');
+    await finishTarget(target, plan);
+    for (const [i, table] of plan.tables.entries()) {
+      progress.status(`checking ${table.table}: counts and checksums on both sides…`);
+      tables.push({ ...(copies[i] as TableCopyResult), ...(await checkTable(source, target, table, opts.batchSize)) });
+    }
   } finally {
     progress.done();
-  }
-  const copySeconds = (Date.now() - started) / 1000;
-  await finishTarget(target, plan);
-  const tables: Report['tables'] = [];
-  for (const [i, table] of plan.tables.entries()) {
-    tables.push({ ...(copies[i] as TableCopyResult), ...(await checkTable(source, target, table, opts.batchSize)) });
   }
   const rowsCopied = copies.reduce((s, c) => s + c.copied, 0);
   return {
