@@ -3,7 +3,6 @@
  * write transaction, the bulk import's fast path (decision 002). It keeps the
  * FTS5 keyword index in step with each row, in the same transaction.
  */
-import type BetterSqlite3 from 'better-sqlite3';
 import { hashState, mergeState, stateFromIncoming, type PaperState } from '../ingest/paper-state.js';
 import {
   categoriesChanged,
@@ -130,9 +129,4 @@ export function sqlitePaperWriter(sqlite: Sqlite): SqlitePaperWriter {
   let writer = writers.get(sqlite);
   if (writer === undefined) writers.set(sqlite, (writer = new SqlitePaperWriter(sqlite)));
   return writer;
-}
-
-/** Runs `fn` in a SAVEPOINT (better-sqlite3 nests transactions that way), rolled back if it throws. */
-export function inSavepoint<T>(sqlite: BetterSqlite3.Database, fn: () => T): T {
-  return sqlite.transaction(fn)();
 }
