@@ -179,15 +179,14 @@ async function listPostgresTables(database: Database): Promise<TableInfo[]> {
 function parentsFirst(tables: TableInfo[]): TableInfo[] {
   const byName = new Map(tables.map((t) => [t.name, t]));
   const out: TableInfo[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
+  const seen = new Set<string>();
   const visit = (t: TableInfo): void => {
-    if (state.has(t.name)) return;
-    state.set(t.name, 'visiting');
+    if (seen.has(t.name)) return;
+    seen.add(t.name);
     for (const parent of t.references) {
       const p = byName.get(parent);
-      if (p !== undefined && p !== t) visit(p);
+      if (p !== undefined) visit(p);
     }
-    state.set(t.name, 'done');
     out.push(t);
   };
   tables.forEach(visit);
