@@ -54,3 +54,62 @@ test('DATABASE_URL selects PostgreSQL; unset or empty keeps the embedded SQLite 
 test('production requires a secret key', () => {
   assert.throws(() => loadConfig({ NODE_ENV: 'production' }), /SECRET_KEY: is required when NODE_ENV=production/);
 });
+
+test('TRUST_PROXY: addresses and CIDRs of either family, named ranges, a hop count, true or false', () => {
+  assert.equal(loadConfig({}).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+  assert.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
+  assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, ::1,fd00::/8 loopback' }).trustProxy, [
+    '10.0.0.0/8',
+    '::1',
+    'fd00::/8',
+    'loopback',
+  ]);
+  assert.throws(
+    () => loadConfig({ TRUST_PROXY: '300.1.1.1,10.0.0.0/33,::1/129,proxy.example,1.2.3.4/8/8' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.problems.length, 5);
+      assert.ok(err.problems.every((p) => p.startsWith('TRUST_PROXY: "')));
+      return true;
+    },
+  );
+});
+
+test('rate limits, METRICS_ENABLED and LOG_FORMAT: defaults, and every bad value listed', () => {
+  const c = loadConfig({});
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(c.rateLimits).map(([name, limit]) => [name, limit.max])),
+    { searchPage: 120, apiSearch: 60, searchFeed: 30, arxivFetch: 10 },
+  );
+  assert.equal(c.metricsEnabled, false);
+  assert.equal(c.logFormat, 'auto');
+  const set = loadConfig({ RATE_LIMIT_ARXIV_FETCH: '3', METRICS_ENABLED: 'true', LOG_FORMAT: 'pretty' });
+  assert.deepEqual(set.rateLimits.arxivFetch, { max: 3, timeWindow: 60_000 });
+  assert.equal(set.metricsEnabled, true);
+  assert.equal(set.logFormat, 'pretty');
+  assert.throws(
+    () =>
+      loadConfig({
+        RATE_LIMIT_SEARCH_PAGE: '0',
+        RATE_LIMIT_API_SEARCH: 'lots',
+        RATE_LIMIT_SEARCH_FEED: '2.5',
+        RATE_LIMIT_ARXIV_FETCH: '-1',
+        METRICS_ENABLED: 'on',
+        LOG_FORMAT: 'xml',
+      }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems.map((p) => p.split(':')[0]).sort(), [
+        'LOG_FORMAT',
+        'METRICS_ENABLED',
+        'RATE_LIMIT_API_SEARCH',
+        'RATE_LIMIT_ARXIV_FETCH',
+        'RATE_LIMIT_SEARCH_FEED',
+        'RATE_LIMIT_SEARCH_PAGE',
+      ]);
+      return true;
+    },
+  );
+});

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { DatabaseLocation } from './db/connection.js';
+import type { LogFormat } from './log.js';
 import { parseCategoryList } from './papers/taxonomy.js';
 
 const booleanFlag = z
@@ -12,8 +14,18 @@ const urlString = z.url({ protocol: /^https?$/ });
 
 const perMinute = (fallback: number) => z.coerce.number().int().min(1).max(1_000_000).default(fallback);
 
-const IPV4_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/(3[0-2]|[12]?\d))?$/;
-const IPV6_CIDR = /^[0-9a-f:]+(\/(12[0-8]|1[01]\d|[1-9]?\d))?$/i;
+/** proxy-addr's names for address ranges, accepted in TRUST_PROXY lists. */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An IPv4 or IPv6 address, optionally with a prefix length that fits its family. */
+function isAddressOrCidr(entry: string): boolean {
+  if (NAMED_RANGES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 /**
  * Which proxies' X-Forwarded-For to believe. Unset (the default) trusts none:
@@ -31,7 +43,7 @@ const trustProxy = z
     if (/^\d+$/.test(value)) return Number(value);
     const list = value.split(/[\s,]+/).filter(Boolean);
     for (const entry of list) {
-      if (!IPV4_CIDR.test(entry) && !(entry.includes(':') && IPV6_CIDR.test(entry)) && entry !== 'loopback' && entry !== 'linklocal' && entry !== 'uniquelocal') {
+      if (!isAddressOrCidr(entry)) {
         ctx.addIssue({ code: 'custom', message: `"${entry}" is not an address, a CIDR, a hop count, true or false` });
       }
     }
@@ -65,6 +77,8 @@ const envSchema = z
       }),
     EMBEDDER: z.string().default('builtin'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    METRICS_ENABLED: booleanFlag.default(false),
     HARVEST_ENABLED: booleanFlag.default(true),
     HARVEST_HOUR_UTC: z.coerce.number().int().min(0).max(23).default(3),
     ARXIV_OAI_URL: urlString.default('https://oaipmh.arxiv.org/oai'),
@@ -102,6 +116,10 @@ export interface Config {
   arxivCategories: string[];
   embedder: string;
   logLevel: string;
+  /** `auto`: readable text when stderr is a terminal, JSON lines otherwise. */
+  logFormat: LogFormat;
+  /** Whether /metrics answers (Prometheus text format); 404 otherwise. */
+  metricsEnabled: boolean;
   harvest: { enabled: boolean; hourUtc: number };
   arxiv: { oaiUrl: string; apiUrl: string; listingUrl: string; minIntervalMs: number };
   workerConcurrency: number;
@@ -147,6 +165,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     arxivCategories: parseCategoryList(e.ARXIV_CATEGORIES).categories,
     embedder: e.EMBEDDER,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    metricsEnabled: e.METRICS_ENABLED,
     harvest: { enabled: e.HARVEST_ENABLED, hourUtc: e.HARVEST_HOUR_UTC },
     arxiv: {
       oaiUrl: e.ARXIV_OAI_URL,

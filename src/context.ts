@@ -12,7 +12,10 @@ export interface AppContext {
 }
 
 /** Opens the data directory and database (SQLite file or PostgreSQL) and applies pending migrations. */
-export async function createContext(config: Config, log: Logger = createLogger(config.logLevel)): Promise<AppContext> {
+export async function createContext(
+  config: Config,
+  log: Logger = createLogger(config.logLevel, 'paperboy', config.logFormat),
+): Promise<AppContext> {
   mkdirSync(config.dataDir, { recursive: true });
   const database = openDatabase(config.database, { dataDir: config.dataDir });
   try {
