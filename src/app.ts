@@ -4,15 +4,17 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { apiRoutes } from './api/routes.js';
-import { keywordIndexStatus } from './db/keyword-index.js';
 import { schemaStatus } from './db/migrate.js';
-import { databaseRateLimitStore } from './db/rate-limit-store.js';
 import type { AppContext } from './context.js';
+import { keywordIndexStatus } from './search/index-status.js';
 import { assetRoutes } from './web/assets.js';
 import { installErrorHandlers } from './web/errors.js';
 import { feedRoutes } from './web/feed-pages.js';
+import { installMetrics } from './web/metrics.js';
 import { paperRoutes } from './web/paper-page.js';
+import { rateLimitOptions } from './web/rate-limits.js';
 import { searchRoutes } from './web/search-page.js';
 import { syndicationRoutes } from './web/syndication-routes.js';
 
@@ -23,7 +25,9 @@ import { syndicationRoutes } from './web/syndication-routes.js';
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
-    // A hop count trusts that many proxies nearest to the server, as proxy-addr counts them.
+    // Whose X-Forwarded-For sets req.ip, which rate limits count by: nobody's unless TRUST_PROXY says.
+    // Fastify ignores a bare hop count (fails closed), so a count becomes proxy-addr's
+    // hop function: trust the N nearest hops, whoever they are (see docs/rate-limits.md).
     trustProxy:
       typeof ctx.config.trustProxy === 'number'
         ? ((hops: number) => (_address: string, hop: number) => hop < hops)(ctx.config.trustProxy)
@@ -45,27 +49,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(cookie);
   await app.register(formbody);
   // Limits are opted into per route (search, fetching from arXiv): see docs/rate-limits.md.
-  await app.register(rateLimit, { global: false, store: databaseRateLimitStore(ctx.database) });
+  await app.register(rateLimit, rateLimitOptions(ctx.database));
   installErrorHandlers(app);
+  // Before the routes, so its timing hook covers every one of them.
+  if (ctx.config.metricsEnabled) installMetrics(app, ctx);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
-    const checks: Record<string, { ok: boolean; detail?: string }> = {};
-    try {
-      const schema = await schemaStatus(ctx.database);
-      checks.database = { ok: true };
-      checks.migrations =
-        schema.pending === 0
-          ? { ok: true }
-          : { ok: false, detail: `${schema.pending} pending (at ${schema.current}, latest ${schema.latest})` };
-      const index = await keywordIndexStatus(ctx.database);
-      checks.searchIndex = index.caughtUp
-        ? { ok: true }
-        : { ok: false, detail: `catching up (last in step ${index.lagSeconds < 0 ? 'never' : `${Math.round(index.lagSeconds)} s ago`})` };
-    } catch (err) {
-      ctx.log.error({ err }, 'database not reachable');
-      checks.database = { ok: false, detail: 'not reachable' };
-    }
+    const checks = await readinessChecks(ctx);
     const ready = Object.values(checks).every((c) => c.ok);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
   });
@@ -76,4 +67,53 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(syndicationRoutes(ctx));
   await app.register(apiRoutes(ctx), { prefix: '/api' });
   return app;
+}
+
+interface Check {
+  ok: boolean;
+  detail?: string;
+}
+
+/**
+ * What /readyz reports: the database answers, its schema is the one this
+ * code expects, and keyword search sees every committed paper. A process that
+ * fails any of them should get no traffic yet (or any more).
+ */
+async function readinessChecks(ctx: AppContext): Promise<Record<'database' | 'migrations' | 'searchIndex', Check>> {
+  const failed = (what: string, err: unknown): Check => {
+    ctx.log.error({ err }, `readiness check failed: ${what}`);
+    return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+  };
+  let database: Check;
+  try {
+    await sql`SELECT 1`.execute(ctx.database.db);
+    database = { ok: true };
+  } catch (err) {
+    const unreachable: Check = { ok: false, detail: 'not reachable' };
+    ctx.log.error({ err }, 'readiness check failed: database');
+    return { database: unreachable, migrations: { ok: false, detail: 'unknown' }, searchIndex: { ok: false, detail: 'unknown' } };
+  }
+  const [migrations, searchIndex] = await Promise.all([
+    schemaStatus(ctx.database).then(
+      (schema): Check =>
+        schema.pending === 0
+          ? { ok: true }
+          : { ok: false, detail: `${schema.pending} pending (at ${schema.current}, latest ${schema.latest})` },
+      (err: unknown) => failed('migrations', err),
+    ),
+    keywordIndexStatus(ctx).then(
+      (index): Check =>
+        index.caughtUp
+          ? { ok: true }
+          : {
+              ok: false,
+              detail:
+                index.lagSeconds < 0
+                  ? 'building'
+                  : `catching up: ${index.pendingChanges} changes behind, last in step ${Math.round(index.lagSeconds)} s ago`,
+            },
+      (err: unknown) => failed('search index', err),
+    ),
+  ]);
+  return { database, migrations, searchIndex };
 }

@@ -150,3 +150,24 @@ test('paperboy reindex rebuilds the keyword index and search still finds the pap
     await t.close();
   }
 });
+
+test('logs: JSON lines when stderr is not a terminal; LOG_FORMAT=pretty writes readable lines and still exits', async () => {
+  const isJson = (line: string): boolean => {
+    try {
+      return typeof JSON.parse(line) === 'object';
+    } catch {
+      return false;
+    }
+  };
+  const json = await runCli(['migrate'], { ...(await instanceEnv()), LOG_LEVEL: 'info' });
+  assert.equal(json.code, 0, json.stderr);
+  const jsonLines = json.stderr.split('\n').filter((l) => l.includes('applied migration'));
+  assert.ok(jsonLines.length > 0 && jsonLines.every(isJson), json.stderr);
+
+  const pretty = await runCli(['migrate'], { ...(await instanceEnv()), LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' });
+  assert.equal(pretty.code, 0, pretty.stderr);
+  const lines = pretty.stderr.split('\n').filter((l) => l.trim() !== '');
+  assert.ok(lines.some((l) => /INFO.*applied migration/.test(l)), pretty.stderr);
+  assert.deepEqual(lines.filter(isJson), [], 'no JSON line');
+  assert.match(pretty.stdout, /schema version/);
+});

@@ -151,6 +151,15 @@ export interface SchemaMigrationsTable {
   applied_at: string;
 }
 
+// --- rate_limits (009; src/db/rate-limit-store.ts) ---
+export interface RateLimitsTable {
+  /** Route, then client address. */
+  key: string;
+  count: number;
+  /** Epoch ms when the window ends. */
+  reset_at: number;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   papers: PapersTable;
@@ -161,4 +170,5 @@ export interface DB {
   featured: FeaturedTable;
   feature_rule_state: FeatureRuleStateTable;
   paper_digests: PaperDigestsTable;
+  rate_limits: RateLimitsTable;
 }

@@ -7,11 +7,34 @@
  * over a limit get 429 with `Retry-After` and the `x-ratelimit-*` headers.
  * The numbers are configuration (RATE_LIMIT_*); see docs/rate-limits.md.
  */
+import type { errorResponseBuilderContext, RateLimitPluginOptions } from '@fastify/rate-limit';
+import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
+import type { Database } from '../db/connection.js';
+import { databaseRateLimitStore } from '../db/rate-limit-store.js';
 
 export type RateLimitName = keyof Config['rateLimits'];
 
 /** The route option for limit `name`. */
 export function rateLimit(config: Config, name: RateLimitName): { rateLimit: Config['rateLimits'][RateLimitName] } {
   return { rateLimit: config.rateLimits[name] };
+}
+
+/** The error a limited request fails with; the error handler renders it as JSON or an HTML page. */
+function limitExceeded(_req: FastifyRequest, context: errorResponseBuilderContext): Error & { statusCode: number } {
+  // The same whole seconds as the Retry-After header.
+  const seconds = Math.ceil(context.ttl / 1000);
+  const at = new Date(Date.now() + seconds * 1000).toISOString().slice(11, 19);
+  return Object.assign(
+    new Error(
+      `Too many requests: at most ${context.max} requests a minute from one address. ` +
+        `Try again in ${seconds} ${seconds === 1 ? 'second' : 'seconds'} (at ${at} UTC).`,
+    ),
+    { statusCode: context.statusCode },
+  );
+}
+
+/** @fastify/rate-limit's options: limits opted into per route, counted in `database`. */
+export function rateLimitOptions(database: Database): RateLimitPluginOptions {
+  return { global: false, store: databaseRateLimitStore(database), errorResponseBuilder: limitExceeded };
 }
