@@ -2,14 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { openTestDatabase, testEngine } from '../../test/support/database.js';
-import { sqliteHandle, type Database } from '../db/connection.js';
+import { CompiledQuery, sql } from 'kysely';
+import type { Database } from '../db/connection.js';
+import { claimStatement } from '../db/job-claim.js';
 import {
   InvalidJobPayloadError,
   PermanentJobError,
   backoffDelayMs,
   cancelJob,
   claimJob,
-  claimQuery,
   completeJob,
   defineJobType,
   enqueue,
@@ -289,19 +290,49 @@ test('only a queued job can be cancelled', async () => {
   });
 });
 
-test('the claim is an index lookup, not a table scan or a sort', { skip: testEngine !== 'sqlite' && 'SQLite query plans' }, async () => {
+test('concurrent claims on separate connections each lease a different job', async () => {
   await withDb(async (database) => {
     const { db } = database;
-    const sqlite = sqliteHandle(database);
+    for (let i = 0; i < 12; i++) await enqueue(db, { type: echo, payload: { text: String(i) } });
+    // On PostgreSQL these run at once on the pool's connections: without the
+    // candidate's row lock, two claims would pick and lease the same row.
+    const claims = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => claimJob(db, { owner: `w${i}`, leaseMs: 60_000, types: TYPES })),
+    );
+    const ids = claims.map((c) => c?.id);
+    assert.ok(ids.every((id) => id !== undefined), 'every claim got a job');
+    assert.equal(new Set(ids).size, 12);
+    for (const c of claims) assert.equal((await row(database, c?.id ?? 0)).lease_owner, c?.lease_owner);
+    assert.equal(await claimJob(db, { owner: 'late', leaseMs: 60_000, types: TYPES }), undefined);
+  });
+});
+
+test('the claim looks its candidates up through the partial indexes, without a sort', async () => {
+  await withDb(async (database) => {
+    const { db } = database;
     for (let i = 0; i < 500; i++) await enqueue(db, { type: echo, payload: { text: String(i) }, priority: i % 3 });
-    sqlite.exec('ANALYZE');
-    const q = claimQuery(db, 'o', 1_000, TYPES, Date.now()).compile();
-    const plan = sqlite
-      .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${q.sql}`)
-      .all(...q.parameters)
-      .map((r) => r.detail);
-    assert.ok(plan.includes('SEARCH jobs USING INDEX jobs_leases (lease_expires_at<?)'), plan.join('\n'));
-    assert.ok(plan.includes('SCAN jobs USING INDEX jobs_queued'), plan.join('\n'));
-    assert.ok(!plan.some((d) => /TEMP B-TREE|^SCAN jobs$/.test(d)), plan.join('\n'));
+    const q = claimStatement(db, { owner: 'o', leaseMs: 1_000, types: TYPES, now: Date.now() }).compile();
+    if (testEngine === 'sqlite') {
+      await sql`ANALYZE`.execute(db);
+      const plan = (await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`EXPLAIN QUERY PLAN ${q.sql}`, [...q.parameters]))).rows.map(
+        (r) => r.detail,
+      );
+      assert.ok(plan.includes('SEARCH jobs USING INDEX jobs_leases (lease_expires_at<?)'), plan.join('\n'));
+      assert.ok(plan.includes('SCAN jobs USING INDEX jobs_queued'), plan.join('\n'));
+      assert.ok(!plan.some((d) => /TEMP B-TREE|^SCAN jobs$/.test(d)), plan.join('\n'));
+      return;
+    }
+    // On a table this small PostgreSQL may rightly prefer a sequential scan;
+    // with it (and bitmap scans) off, the indexes are used only if their
+    // predicates (status literals) match and their order serves ORDER BY.
+    const plan = await db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+      await sql`SET LOCAL enable_bitmapscan = off`.execute(trx);
+      const result = await trx.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`EXPLAIN ${q.sql}`, [...q.parameters]));
+      return result.rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    assert.match(plan, /Index Scan using jobs_leases on jobs/, plan);
+    assert.match(plan, /Index Scan using jobs_queued on jobs/, plan);
+    assert.doesNotMatch(plan, /Sort|Seq Scan on jobs/, plan);
   });
 });

@@ -1,6 +1,7 @@
-import { PostgresAdapter, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { z } from 'zod';
-import type { DB, JobStatus, JobsTable } from '../db/schema.js';
+import { claimStatement } from '../db/job-claim.js';
+import type { DB, JobsTable } from '../db/schema.js';
 import type { AppContext } from '../context.js';
 import type { Logger } from '../log.js';
 
@@ -155,7 +156,6 @@ export async function enqueue<S extends z.ZodType>(
   throw new Error(`could not enqueue job with unique key "${row.unique_key}"`);
 }
 
-
 /** Options for `claimJob`. */
 export interface ClaimOptions {
   /**
@@ -176,59 +176,7 @@ export type ClaimedJob = JobRow & { status: 'running'; lease_owner: string; leas
 /** The part of a claimed job that identifies the lease. */
 export type JobLease = Pick<JobRow, 'id' | 'lease_owner'>;
 
-// Literals, not parameters: SQLite uses a partial index (WHERE status = ...) only
-// when it can prove the query's status matches it while planning.
-const QUEUED = sql.lit<JobStatus>('queued');
-const RUNNING = sql.lit<JobStatus>('running');
-
 const LOST_ON_FINAL_ATTEMPT = 'lease expired on the final attempt: the worker crashed or stalled';
-
-/** The claim statement; exported so a test can check its query plan. */
-export function claimQuery(db: Kysely<DB>, owner: string, leaseMs: number, types: readonly string[], now: number) {
-  // PostgreSQL runs claims concurrently: the candidate row is locked, and a
-  // row another claimer holds is skipped rather than waited for. SQLite runs
-  // every write statement under its single write lock, so it needs neither.
-  const concurrent = db.getExecutor().adapter instanceof PostgresAdapter;
-  const lockedCandidate = <Q extends { forUpdate(): Q; skipLocked(): Q }>(q: Q): Q =>
-    concurrent ? q.forUpdate().skipLocked() : q;
-  return db
-    .updateTable('jobs')
-    .set((eb) => ({
-      status: 'running',
-      lease_owner: owner,
-      lease_expires_at: now + leaseMs,
-      attempts: eb('attempts', '+', 1),
-      updated_at: now,
-    }))
-    .where('id', '=', (eb) =>
-      // Expired leases first: that work was chosen before anything now queued.
-      eb.fn.coalesce(
-        lockedCandidate(
-          eb
-            .selectFrom('jobs')
-            .select('id')
-            .where('status', '=', RUNNING)
-            .where('lease_expires_at', '<=', now)
-            .where('type', 'in', types)
-            .orderBy('lease_expires_at')
-            .limit(1),
-        ),
-        lockedCandidate(
-          eb
-            .selectFrom('jobs')
-            .select('id')
-            .where('status', '=', QUEUED)
-            .where('run_at', '<=', now)
-            .where('type', 'in', types)
-            .orderBy('priority', 'desc')
-            .orderBy('run_at')
-            .orderBy('id')
-            .limit(1),
-        ),
-      ),
-    )
-    .returningAll();
-}
 
 /**
  * Claims the next runnable job for `owner`, or returns undefined. One UPDATE
@@ -242,7 +190,7 @@ export async function claimJob(db: Kysely<DB>, options: ClaimOptions): Promise<C
   if (types.length === 0) return undefined;
   for (;;) {
     const now = options.now ?? Date.now();
-    const row = await claimQuery(db, owner, leaseMs, types, now).executeTakeFirst();
+    const row = await claimStatement(db, { owner, leaseMs, types, now }).executeTakeFirst();
     if (row === undefined) return undefined;
     const claimed = row as ClaimedJob;
     // Re-claiming an expired lease counts the lost run as an attempt, so a job
