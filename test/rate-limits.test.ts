@@ -6,7 +6,8 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import type { FastifyRateLimitStore } from '@fastify/rate-limit';
 import { sql } from 'kysely';
-import { databaseRateLimitStore } from '../src/db/rate-limit-store.js';
+import { openDatabase, type Database } from '../src/db/connection.js';
+import { databaseRateLimitStore, sqliteCountersFile } from '../src/db/rate-limit-store.js';
 import { emptyApp } from './support/app.js';
 import { openTestDatabase, rows } from './support/database.js';
 
@@ -62,8 +63,14 @@ function increment(store: FastifyRateLimitStore, key: string, timeWindow: number
   );
 }
 
+/** Where the counters of `database` are: its rate_limits table, or on SQLite the file beside it. */
+function countersOf(database: Database): Database {
+  return database.location.engine === 'sqlite' ? openDatabase(sqliteCountersFile(database.location.file)) : database;
+}
+
 test('the store: a window restarts once it ends, and expired windows are deleted', async () => {
   const database = await openTestDatabase();
+  let counters: Database | undefined;
   try {
     const Store = databaseRateLimitStore(database, { pruneEvery: 4 });
     const route = { routeInfo: { method: 'GET', url: '/x' } } as unknown as Parameters<FastifyRateLimitStore['child']>[0];
@@ -79,7 +86,8 @@ test('the store: a window restarts once it ends, and expired windows are deleted
     const restarted = await increment(store, 'a', 50);
     assert.equal(restarted.current, 1, 'a new window after the old one ended');
     await increment(store, 'c', 50);
-    const keys = await rows(database, sql<{ key: string }>`SELECT key FROM rate_limits ORDER BY key`);
+    counters = countersOf(database);
+    const keys = await rows(counters, sql<{ key: string }>`SELECT key FROM rate_limits ORDER BY key`);
     assert.deepEqual(
       keys.map((r) => r.key),
       ['GET /x|a', 'GET /x|b', 'GET /x|c'],
@@ -89,12 +97,13 @@ test('the store: a window restarts once it ends, and expired windows are deleted
     // The prune is not awaited by the request that starts it (on PostgreSQL it runs on another connection).
     let left: string[] = [];
     for (let i = 0; i < 50; i++) {
-      left = (await rows(database, sql<{ key: string }>`SELECT key FROM rate_limits ORDER BY key`)).map((r) => r.key);
+      left = (await rows(counters, sql<{ key: string }>`SELECT key FROM rate_limits ORDER BY key`)).map((r) => r.key);
       if (left.length === 2) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     assert.deepEqual(left, ['GET /x|b', 'GET /x|d']);
   } finally {
+    if (counters !== database) await counters?.close();
     await database.close();
   }
 });
