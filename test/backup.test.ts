@@ -15,6 +15,22 @@ import { envFor, openTestDatabase, testEngine, value } from './support/database.
 const ROWS = 20_000;
 const PAYLOAD = 'x'.repeat(1_000);
 
+/** A jobs row: any table would do; this one needs nothing else to exist. */
+function row(uniqueKey: string, payload: string, now: number) {
+  return {
+    type: 'test.pair',
+    payload,
+    unique_key: uniqueKey,
+    status: 'done' as const,
+    priority: 0,
+    run_at: now,
+    attempts: 0,
+    max_attempts: 1,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 test('backup of a SQLite database that another process writes to throughout', { skip: testEngine !== 'sqlite' }, async () => {
   const dataDir = tempDataDir('paperboy-backup-');
   const database = await openTestDatabase(dataDir);
@@ -23,15 +39,7 @@ test('backup of a SQLite database that another process writes to throughout', { 
     const now = Date.now();
     await database.db.transaction().execute(async (trx) => {
       for (let i = 0; i < ROWS; i += 500) {
-        const batch = Array.from({ length: 500 }, (_, j) => ({
-          type: 'test.pair',
-          payload: PAYLOAD,
-          unique_key: `seed-${i + j}`,
-          run_at: now,
-          max_attempts: 1,
-          created_at: now,
-          updated_at: now,
-        }));
+        const batch = Array.from({ length: 500 }, (_, j) => row(`seed-${i + j}`, PAYLOAD, now));
         await trx.insertInto('jobs').values(batch).execute();
       }
     });
@@ -45,10 +53,7 @@ test('backup of a SQLite database that another process writes to throughout', { 
     while (!finished) {
       await database.db.transaction().execute(async (trx) => {
         for (const half of ['a', 'b']) {
-          await trx
-            .insertInto('jobs')
-            .values({ type: 'test.pair', payload: '{}', unique_key: `pair-${pairs}-${half}`, run_at: now, max_attempts: 1, created_at: now, updated_at: now })
-            .execute();
+          await trx.insertInto('jobs').values(row(`pair-${pairs}-${half}`, '{}', now)).execute();
         }
       });
       pairs++;
