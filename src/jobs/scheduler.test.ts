@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { loadConfig } from '../config.js';
 import type { AppContext } from '../context.js';
-import { freshLocation } from '../../test/support/database.js';
+import { freshLocation, testEngine } from '../../test/support/database.js';
 import { openDatabase, type DatabaseLocation } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger } from '../log.js';
@@ -101,3 +101,33 @@ test('the app schedules a daily prune of finished jobs', () => {
   assert.ok(prune?.dailyAtUtcHour !== undefined);
   assert.equal(prune.enqueue(new Date()).type, pruneJobsJob);
 });
+
+test('one scheduler leads on PostgreSQL; when it stops, a standby takes the lead and catches the period up', { skip: testEngine !== 'postgres' && 'SQLite: every scheduler leads' }, async () => {
+  const location = await freshLocation(join(root, 'lead'));
+  const a = await context(location);
+  const b = await context(location);
+  const tick = defineJobType('test.lead', z.object({ due: z.string() }));
+  const schedules = [{ name: 'lead', dailyAtUtcHour: 5, enqueue: () => jobSpec(tick, { due: 'daily' }) }];
+  const first = startScheduler(a, schedules, { tickMs: 20, standbyMs: 20 });
+  await waitUntil(() => first.isLeader());
+  const second = startScheduler(b, schedules, { tickMs: 20, standbyMs: 20 });
+  await sleep(150);
+  assert.equal(first.isLeader(), true);
+  assert.equal(second.isLeader(), false, 'the lock is held');
+  // The leader enqueued the period; remove it so that the new leader's catch-up shows.
+  await a.database.db.deleteFrom('jobs').execute();
+  await first.stop();
+  await waitUntil(() => second.isLeader());
+  await waitUntil(async () => (await b.database.db.selectFrom('jobs').select('id').execute()).length === 1);
+  await second.stop();
+  await b.database.close();
+  await a.database.close();
+});
+
+async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(10);
+  }
+}

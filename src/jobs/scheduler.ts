@@ -1,4 +1,5 @@
 import type { AppContext } from '../context.js';
+import { schedulerLock } from '../db/scheduler-lock.js';
 import { enqueue, type JobSpec } from './queue.js';
 
 const DAY_MS = 86_400_000;
@@ -20,7 +21,9 @@ export type Schedule = Cadence & {
 
 /** A running scheduler. */
 export interface Scheduler {
-  /** Stops ticking; resolves once an in-flight tick has finished. */
+  /** Whether this scheduler led at its last tick (on SQLite every scheduler leads). */
+  isLeader(): boolean;
+  /** Stops ticking and gives up the lead; resolves once an in-flight tick has finished. */
   stop(): Promise<void>;
 }
 
@@ -28,6 +31,8 @@ export interface Scheduler {
 export interface SchedulerOptions {
   /** Longest sleep between ticks; a tick also happens right when a period starts. */
   tickMs: number;
+  /** How often a scheduler that does not lead tries to take the lead (failover time after the leader dies). */
+  standbyMs: number;
 }
 
 function validate(cadence: Cadence): void {
@@ -62,9 +67,14 @@ export function periodKey(cadence: Cadence, due: Date): string {
  * Enqueues each schedule's job for the current period, on start and then on
  * every tick. A period missed while no scheduler ran is caught up once, on
  * the next tick; older missed periods are not replayed.
+ *
+ * Only the instance's leading scheduler enqueues (src/db/scheduler-lock.ts);
+ * the others check every `standbyMs` whether the lead is free, and the one
+ * that takes it catches the current periods up at once.
  */
 export function startScheduler(ctx: AppContext, schedules: readonly Schedule[], options: Partial<SchedulerOptions> = {}): Scheduler {
   const tickMs = options.tickMs ?? 30_000;
+  const standbyMs = options.standbyMs ?? 5_000;
   const names = new Set<string>();
   for (const s of schedules) {
     validate(s);
@@ -72,6 +82,8 @@ export function startScheduler(ctx: AppContext, schedules: readonly Schedule[], 
     names.add(s.name);
   }
   const log = ctx.log.child({ component: 'scheduler' });
+  const lock = schedulerLock(ctx.database);
+  let leading = false;
   // Keys this process already enqueued: saves a write per schedule per tick.
   const enqueued = new Map<string, string>();
   let timer: NodeJS.Timeout | undefined;
@@ -79,6 +91,15 @@ export function startScheduler(ctx: AppContext, schedules: readonly Schedule[], 
   let ticking: Promise<void> = Promise.resolve();
 
   const tick = async (): Promise<void> => {
+    const leads = await lock.hold();
+    if (leads !== leading) {
+      leading = leads;
+      if (leads) log.info('scheduler leads: enqueueing periodic jobs');
+      else log.info('another scheduler leads: standing by');
+      // Another leader may have enqueued (and the prune removed) periods meanwhile.
+      enqueued.clear();
+    }
+    if (!leads) return;
     const now = new Date();
     for (const s of schedules) {
       try {
@@ -98,7 +119,9 @@ export function startScheduler(ctx: AppContext, schedules: readonly Schedule[], 
   const plan = (): void => {
     if (stopped) return;
     const now = new Date();
-    const soonest = Math.min(...schedules.map((s) => nextRunAt(s, now).getTime()), now.getTime() + tickMs);
+    const soonest = leading
+      ? Math.min(...schedules.map((s) => nextRunAt(s, now).getTime()), now.getTime() + tickMs)
+      : now.getTime() + standbyMs;
     timer = setTimeout(() => {
       ticking = tick().finally(plan);
     }, Math.max(0, soonest - now.getTime()));
@@ -107,11 +130,14 @@ export function startScheduler(ctx: AppContext, schedules: readonly Schedule[], 
   log.info({ schedules: schedules.map((s) => s.name) }, 'scheduler started');
 
   return {
+    isLeader: () => leading,
     async stop() {
       stopped = true;
       clearTimeout(timer);
       await ticking;
       clearTimeout(timer);
+      leading = false;
+      await lock.release();
     },
   };
 }
