@@ -131,6 +131,17 @@ test('a transaction that commits after a later one is not skipped', { skip }, as
   assert.deepEqual((await found('ornithopter')).sort(), ['2611.00002', '2611.00003']);
 });
 
+test('a paper deleted from a session with another search_path (an admin in psql) leaves the index', { skip }, async () => {
+  await insertPaper(writer.db, '2611.00010', 'Zeppelin hangars');
+  assert.deepEqual(await found('zeppelin'), ['2611.00010']);
+  const schema = (await sql<{ s: string }>`SELECT current_schema() AS s`.execute(writer.db)).rows[0]?.s ?? '';
+  await writer.db.transaction().execute(async (trx) => {
+    await sql`SET LOCAL search_path = pg_catalog`.execute(trx);
+    await sql`DELETE FROM ${sql.id(schema, 'papers')} WHERE arxiv_id = ${'2611.00010'}`.execute(trx);
+  });
+  assert.deepEqual(await found('zeppelin'), []);
+});
+
 test('deleted papers leave the index; a deleted index file is rebuilt', { skip }, async () => {
   await writer.db.deleteFrom('papers').where('arxiv_id', '=', '2611.00003').execute();
   assert.deepEqual(await found('ornithopter'), ['2611.00002']);

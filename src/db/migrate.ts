@@ -8,6 +8,7 @@ import { paperDigests } from './migrations/006_paper_digests.js';
 import { changeCounter } from './migrations/007_change_counter.js';
 import { searchChanges } from './migrations/008_search_changes.js';
 import { rateLimits } from './migrations/009_rate_limits.js';
+import { triggerSearchPath } from './migrations/010_trigger_search_path.js';
 
 /**
  * A schema change, as SQL for each engine. Both scripts make the same tables
@@ -32,6 +33,7 @@ export const migrations: readonly Migration[] = [
   changeCounter,
   searchChanges,
   rateLimits,
+  triggerSearchPath,
 ];
 
 export interface MigrateResult {
