@@ -154,3 +154,23 @@ test('deleted papers leave the index; a deleted index file is rebuilt', { skip }
   assert.deepEqual(await found('airship'), ['2611.00001']);
   assert.equal(Number((await sql<{ n: number }>`SELECT count(*) AS n FROM papers`.execute(writer.db)).rows[0]?.n), 2);
 });
+
+test('processes sharing a data directory each hold an index file of their own; a freed file is taken back', { skip }, async () => {
+  const shared = tempDataDir();
+  const files = () => readdirSync(join(shared, 'search')).filter((f) => f.endsWith('.db')).sort();
+  const search = async (database: Database) => (await searchKeyword(database, 'airship', { limit: 5 })).hits.map((h) => h.arxivId);
+  const first = openDatabase(writer.location, { dataDir: shared });
+  const second = openDatabase(writer.location, { dataDir: shared });
+  assert.deepEqual(await search(first), ['2611.00001']);
+  assert.deepEqual(await search(second), ['2611.00001']);
+  const [own, other] = files();
+  assert.ok(own !== undefined && other !== undefined && files().length === 2, `one file each: ${files().join(', ')}`);
+  await first.close();
+  // The first file is free again: a new process takes it and catches up rather than building a third.
+  await insertPaper(writer.db, '2611.00011', 'Airship envelopes');
+  const third = openDatabase(writer.location, { dataDir: shared });
+  assert.deepEqual((await search(third)).sort(), ['2611.00001', '2611.00011']);
+  assert.equal(files().length, 2);
+  await third.close();
+  await second.close();
+});

@@ -1,6 +1,6 @@
 /**
  * Server mode's keyword index: an FTS5 file per process under the data
- * directory, derived from PostgreSQL, because PostgreSQL's own ranking scores
+ * directory (a process holds its file exclusively, see `open`), derived from PostgreSQL, because PostgreSQL's own ranking scores
  * every match (592 ms p95 at 200k papers, ARCHITECTURE.md §3). The file has the
  * tables the FTS5 search reads (src/db/keyword-fts5.ts), so one search engine
  * serves both modes.
@@ -23,6 +23,8 @@ import type { Database, Sqlite } from './connection.js';
 const FORMAT = '1';
 /** Rows read from PostgreSQL per query while catching up. */
 const BATCH = 5_000;
+/** Processes that may keep index files in one data directory at once. */
+const MAX_FILES = 64;
 /** How often the background loop catches up when no search asked for it. */
 export const POLL_MS = 500;
 
@@ -98,7 +100,15 @@ export class DerivedKeywordIndex {
     this.built = get('built') === '1';
   }
 
-  /** Opens (or starts) this process's index file for `database`, checking it belongs to that database. */
+  /**
+   * Opens (or starts) an index file for `database` that no other process
+   * holds, checking it belongs to that database. Each process locks its file
+   * for as long as it runs (SQLite's exclusive locking mode; the OS releases
+   * the lock when the process dies), so processes that share a data directory
+   * each keep a file of their own: a sync reads from PostgreSQL, then writes,
+   * and two processes interleaving on one file could leave an older read on top
+   * of a newer one. A restarted process takes a free file back and catches up.
+   */
   static async open(database: Database, dataDir: string): Promise<DerivedKeywordIndex> {
     const { rows } = await sql<{ source: string }>`SELECT
         (SELECT system_identifier::text FROM pg_control_system()) || '/' || current_database() || '/' || current_schema()
@@ -106,19 +116,28 @@ export class DerivedKeywordIndex {
     const source = rows[0]?.source ?? 'unknown';
     const dir = join(dataDir, 'search');
     mkdirSync(dir, { recursive: true });
-    const file = join(dir, `keyword-${createHash('sha1').update(source).digest('hex').slice(0, 16)}.db`);
-    let sqlite = openFile(file);
-    const stored = sqlite.prepare("SELECT value FROM meta WHERE key = 'source'").pluck().get() as string | undefined;
-    const format = sqlite.prepare("SELECT value FROM meta WHERE key = 'format'").pluck().get() as string | undefined;
-    if ((stored !== undefined && stored !== source) || (format !== undefined && format !== FORMAT)) {
-      sqlite.close();
-      removeFile(file);
-      sqlite = openFile(file);
+    const name = `keyword-${createHash('sha1').update(source).digest('hex').slice(0, 16)}`;
+    for (let slot = 0; slot < MAX_FILES; ) {
+      const file = join(dir, slot === 0 ? `${name}.db` : `${name}-${slot}.db`);
+      const sqlite = claimFile(file);
+      if (sqlite === null) {
+        slot += 1;
+        continue;
+      }
+      const stored = sqlite.prepare("SELECT value FROM meta WHERE key = 'source'").pluck().get() as string | undefined;
+      const format = sqlite.prepare("SELECT value FROM meta WHERE key = 'format'").pluck().get() as string | undefined;
+      if ((stored !== undefined && stored !== source) || (format !== undefined && format !== FORMAT)) {
+        // Another database's or an older version's file: start this slot again.
+        sqlite.close();
+        removeFile(file);
+        continue;
+      }
+      const upsert = sqlite.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+      upsert.run('source', source);
+      upsert.run('format', FORMAT);
+      return new DerivedKeywordIndex(database, file, sqlite);
     }
-    const upsert = sqlite.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
-    upsert.run('source', source);
-    upsert.run('format', FORMAT);
-    return new DerivedKeywordIndex(database, file, sqlite);
+    throw new Error(`every keyword index file in ${dir} is held by another process (${MAX_FILES} at most share a data directory)`);
   }
 
   /** The SQLite handle to search, current as of the last sync. */
@@ -296,8 +315,22 @@ export class DerivedKeywordIndex {
   }
 }
 
-function openFile(file: string): Sqlite {
-  const sqlite = new BetterSqlite3(file);
+/**
+ * Opens `file` locked for this process alone, or returns null when another
+ * process holds it. The lock is taken before anything is read, so the file is
+ * never shared, and is kept until close: in exclusive locking mode SQLite does
+ * not release it after a transaction (and WAL then needs no shared memory).
+ */
+function claimFile(file: string): Sqlite | null {
+  const sqlite = new BetterSqlite3(file, { timeout: 0 });
+  try {
+    sqlite.pragma('locking_mode = EXCLUSIVE');
+    sqlite.exec('BEGIN EXCLUSIVE; COMMIT');
+  } catch (err) {
+    sqlite.close();
+    if (err instanceof BetterSqlite3.SqliteError && err.code.startsWith('SQLITE_BUSY')) return null;
+    throw err;
+  }
   // A derived file: losing the last commits to an OS crash costs a rebuild, never data.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = OFF');

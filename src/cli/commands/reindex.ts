@@ -5,7 +5,7 @@ import { rebuildKeywordIndex } from '../../db/keyword-index.js';
 
 export function reindexCommand(): Command {
   return new Command('reindex')
-    .description("Rebuild the keyword index from the papers (in server mode: this machine's index file).")
+    .description("Rebuild the keyword index from the papers (in server mode: an index file of this data directory that no running process holds).")
     .action(async () => {
       const ctx = await createContext(loadConfig());
       try {
