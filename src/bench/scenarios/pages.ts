@@ -3,8 +3,10 @@
  * and paper pages (`/papers/<arxiv id>`, a different id on every request),
  * each loaded by autocannon with 50 connections.
  *
- * The database is the search scenario's cached one (bench-out/db/search-n<N>-s<seed>/),
- * built with `paperboy import` when missing. Setup opens it through
+ * The database comes from the search scenario's ensureDatabase: on SQLite its
+ * cached one (bench-out/db/search-n<N>-s<seed>/), built with `paperboy import`
+ * when missing; on PostgreSQL the corpus imported into the schema bench_pages.
+ * Setup opens it through
  * `createContext` (which applies pending migrations), runs the category rule
  * that features each day's new announcements, makes sure the benchmarked day
  * has at least a full page of papers, and samples the paper ids. The server
@@ -37,7 +39,7 @@ import { ensureCorpus } from '../corpus.js';
 import { formatBytes, formatCount, formatDuration, sampleMemory } from '../measure.js';
 import { Rng, hash32 } from '../prng.js';
 import type { ReportTable, Scenario, ScenarioOptions, ScenarioResult, TargetCheck } from '../scenario.js';
-import { ensureDatabase } from './search.js';
+import { ensureDatabase, type BenchInstance } from './search.js';
 
 /** SPEC section 9: page throughput at 50 connections on a 2-core machine. */
 const CONNECTIONS = 50;
@@ -57,6 +59,8 @@ const RECENT_DAYS = 14;
 const PAPER_SAMPLE = 20_000;
 /** Load-generator CPU (in cores) from which its own speed may cap the measured rate. */
 const LOADGEN_SATURATED = 0.9;
+/** How long the web process may take to report ready: on PostgreSQL it first builds its keyword index (~3 min at 1M). */
+const READY_TIMEOUT_MS = 20 * 60_000;
 /** Who the top-up featuring is credited to. */
 const BENCH_CURATOR = 'bench';
 
@@ -127,9 +131,9 @@ async function dayCount(database: Database, day: string): Promise<number> {
  * Opens the database the way the server does, features announcements, makes
  * sure the benchmarked day holds at least a full page, and samples paper ids.
  */
-async function prepareFixture(opts: ScenarioOptions, dir: string, categories: string): Promise<Fixture> {
+async function prepareFixture(opts: ScenarioOptions, instance: BenchInstance, categories: string): Promise<Fixture> {
   const t0 = performance.now();
-  const config = loadConfig({ PAPERBOY_DATA_DIR: dir, LOG_LEVEL: 'warn', ARXIV_CATEGORIES: categories });
+  const config = loadConfig({ ...instance.env, LOG_LEVEL: 'warn', ARXIV_CATEGORIES: categories });
   const ctx = await createContext(config);
   const migrations: string[] = [];
   try {
@@ -235,7 +239,14 @@ interface Server {
   stop(): Promise<{ code: number | null; signal: string | null }>;
 }
 
-async function startServer(opts: ScenarioOptions, dir: string, categories: string[], settings: Settings, profileDir: string | null): Promise<Server> {
+/** Starts `paperboy serve --roles web` on `env`'s instance and waits until /readyz says it can take traffic. */
+async function startServer(
+  opts: ScenarioOptions,
+  env: Record<string, string>,
+  categories: string[],
+  settings: Settings,
+  profileDir: string | null,
+): Promise<Server> {
   const port = await freePort();
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = spawn(process.execPath, [...nodeArgs, 'bin/paperboy.js', 'serve', '--roles', 'web', '--port', String(port)], {
@@ -245,7 +256,7 @@ async function startServer(opts: ScenarioOptions, dir: string, categories: strin
       NODE_ENV: 'production',
       // A throwaway key: production mode requires one, nothing is signed in this run.
       SECRET_KEY: randomBytes(32).toString('hex'),
-      PAPERBOY_DATA_DIR: dir,
+      ...env,
       HOST: '127.0.0.1',
       PORT: String(port),
       BASE_URL: `http://127.0.0.1:${port}`,
@@ -276,18 +287,27 @@ async function startServer(opts: ScenarioOptions, dir: string, categories: strin
   let exitedEarly = false;
   void exited.then(() => (exitedEarly = true));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
+  // /readyz rather than /healthz: on PostgreSQL a new web process builds its
+  // keyword index in the background first, which would take a core from the
+  // measurement (on SQLite it is ready as soon as it listens).
+  const t0 = Date.now();
+  let lastLog = t0;
   for (;;) {
     if (exitedEarly) throw new Error(`the server exited during start-up: ${stderrTail.slice(-10).join(' / ')}`);
     try {
-      const res = await fetch(`${url}/healthz`);
+      const res = await fetch(`${url}/readyz`);
+      const body = await res.text();
       if (res.ok) break;
+      if (Date.now() - lastLog >= 30_000) {
+        lastLog = Date.now();
+        opts.log(`  web process ${pid} not ready after ${formatDuration(lastLog - t0)}: ${body}`);
+      }
     } catch {
       // Not listening yet.
     }
-    if (Date.now() > deadline) {
+    if (Date.now() - t0 > READY_TIMEOUT_MS) {
       child.kill('SIGKILL');
-      throw new Error('the server did not answer /healthz within 120 s');
+      throw new Error(`the server was not ready within ${formatDuration(READY_TIMEOUT_MS)}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -498,8 +518,11 @@ export const pagesScenario: Scenario = {
   description: 'daily feed page and paper page throughput (req/s, p50/p97.5/p99) at 50 connections with autocannon',
   async run(opts: ScenarioOptions): Promise<ScenarioResult> {
     const settings = readSettings();
-    const title = `Page throughput: ${formatCount(opts.papers)} synthetic papers, ${CONNECTIONS} connections`;
+    const title =
+      `Page throughput: ${formatCount(opts.papers)} synthetic papers, ${CONNECTIONS} connections` +
+      (opts.engine === 'postgres' ? ' (PostgreSQL)' : '');
     const params: Record<string, string | number | boolean> = {
+      engine: opts.engine,
       papers: opts.papers,
       seed: opts.seed,
       connections: CONNECTIONS,
@@ -508,12 +531,18 @@ export const pagesScenario: Scenario = {
       serverLogLevel: settings.logLevel,
       cpuProf: settings.cpuProf,
     };
-    const built = await ensureDatabase(opts, await ensureCorpus(opts.outDir, opts.papers, opts.seed, opts.log));
+    const built = await ensureDatabase(opts, await ensureCorpus(opts.outDir, opts.papers, opts.seed, opts.log), 'pages');
     if ('error' in built) {
       return { scenario: 'pages', title, params, checks: [], tables: [], notes: [built.error], raw: { dbDir: built.dir, error: built.error }, ok: false };
     }
     const categories = process.env.ARXIV_CATEGORIES || 'cs.AI,cs.CL,cs.CV,cs.LG,stat.ML';
-    const fixture = await prepareFixture(opts, built.dir, categories);
+    let fixture: Fixture;
+    try {
+      fixture = await prepareFixture(opts, built, categories);
+    } catch (err) {
+      await built.release();
+      throw err;
+    }
     opts.log(
       `setup in ${formatDuration(fixture.setupMs)}: latest day ${fixture.latest.day} (${fixture.latest.papers} papers), ` +
         `busiest recent day ${fixture.busiest.day} (${fixture.busiest.papers} papers), ${formatCount(fixture.paperIds.length)} paper ids`,
@@ -543,7 +572,13 @@ export const pagesScenario: Scenario = {
     const profileDir = settings.cpuProf ? join(opts.outDir, 'profiles', `pages-${Date.now()}`) : null;
     if (profileDir) await mkdir(profileDir, { recursive: true });
     opts.log(`starting the server: paperboy serve --roles web${profileDir ? ` under --cpu-prof (${profileDir})` : ''}`);
-    const server = await startServer(opts, built.dir, fixture.categories, settings, profileDir);
+    let server: Server;
+    try {
+      server = await startServer(opts, built.env, fixture.categories, settings, profileDir);
+    } catch (err) {
+      await built.release();
+      throw err;
+    }
     const memory = sampleMemory(server.pid, 500);
     const runs: RouteRun[] = [];
     let exit: { code: number | null; signal: string | null } | null = null;
@@ -570,13 +605,17 @@ export const pagesScenario: Scenario = {
       }
     } finally {
       exit = await server.stop();
+      await built.release();
     }
     const mem = await memory.stop();
 
     const checks = runs.flatMap((run) => checksFor(run, selected.find((s) => s.key === run.key) as RouteSpec, opts.papers));
+    const database =
+      opts.engine === 'sqlite'
+        ? `Database: ${built.dir} (the search scenario's cache; ${built.built ? 'built by this run' : `imported ${built.marker.finishedAt}`})`
+        : `Database: PostgreSQL schema bench_pages, imported by this run in ${formatDuration(built.marker.importMs)}`;
     const notes = [
-      `Database: ${built.dir} (the search scenario's cache; ${built.built ? 'built by this run' : `imported ${built.marker.finishedAt}`}), ` +
-        `migrations ${fixture.migrations.join(', ')}. Setup (category rule, top-up, id sample) took ${formatDuration(fixture.setupMs)}; ` +
+      `${database}, migrations ${fixture.migrations.join(', ')}. Setup (category rule, top-up, id sample) took ${formatDuration(fixture.setupMs)}; ` +
         `the category rule featured ${formatCount(fixture.featuredByRule)} papers this run, ${formatCount(fixture.featuredTotal)} are featured in all ` +
         `(ARXIV_CATEGORIES ${fixture.categories.join(',')}).`,
       `\`/\` shows the newest featured day, ${fixture.latest.day} (${fixture.latest.papers} papers); \`/papers/date/${fixture.busiest.day}\` is the ` +
@@ -592,7 +631,7 @@ export const pagesScenario: Scenario = {
         `run (100% = one core busy; Node serves on one thread); server CPU/request = that time over the requests completed, ` +
         'and the one-core ceiling = 1000 ms / that: the rate the server could reach with a core to itself. Other processes on the ' +
         'machine lower req/s and raise latency, but hardly change CPU per request, so compare the ceiling with the target when the ' +
-        `load average is high. Peak server RSS ${formatBytes(mem.peakBytes)}.`,
+        `load average is high.${opts.engine === 'postgres' ? " PostgreSQL's own backends, on the same machine, are not in the server CPU but take from the same cores." : ''} Peak server RSS ${formatBytes(mem.peakBytes)}.`,
       `Each route: ${settings.warmupS} s warm-up (not measured), then ${settings.durationS} s measured, ${CONNECTIONS} connections, no pipelining, ` +
         'one route at a time. req/s is autocannon\'s mean of per-second counts; latencies are autocannon\'s (ms, integer resolution). ' +
         'Clients send `Accept-Encoding: gzip` as browsers do (cached feed pages are sent gzipped; paper pages are not compressed) and no If-None-Match: every response is a full 200 body.',
@@ -616,7 +655,9 @@ export const pagesScenario: Scenario = {
       tables: [routeTable(runs)],
       notes,
       raw: {
+        engine: opts.engine,
         dbDir: built.dir,
+        build: built.marker,
         fixture: { ...fixture, paperIds: fixture.paperIds.slice(0, 20), paperIdCount: fixture.paperIds.length },
         settings,
         serverPeakRssBytes: mem.peakBytes,

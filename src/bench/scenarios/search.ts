@@ -112,24 +112,26 @@ async function readMarker(dir: string, papers: number, seed: number): Promise<Bu
   }
 }
 
-/** Builds the database with `paperboy import`, or reuses a finished one. */
-/** Reuses the cached benchmark database for these papers and seed, or builds it with `paperboy import`. */
-export async function ensureDatabase(
-  opts: ScenarioOptions,
-  corpus: Corpus,
-): Promise<{ dir: string; marker: BuildMarker; built: boolean } | { dir: string; error: string }> {
-  const dir = searchDbDir(opts.outDir, opts.papers, opts.seed);
-  const existing = await readMarker(dir, opts.papers, opts.seed);
-  if (existing) {
-    opts.log(`reusing database ${dir} (imported ${existing.finishedAt})`);
-    return { dir, marker: existing, built: false };
-  }
-  // Whatever is there is unfinished (no marker): start over.
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  const imported = await importCorpus(opts, corpus, { PAPERBOY_DATA_DIR: dir });
-  if ('error' in imported) return { dir, error: imported.error };
-  const marker: BuildMarker = {
+/** A scenario's database, and how `paperboy` processes of the instance reach it. */
+export interface BenchInstance {
+  /**
+   * SQLite: the cached database's directory (bench-out/db/). PostgreSQL: a
+   * fresh directory under bench-out/tmp/ for what processes derive from the
+   * database (their keyword index files).
+   */
+  dir: string;
+  location: DatabaseLocation;
+  /** PAPERBOY_DATA_DIR, and DATABASE_URL on PostgreSQL, for the instance's child processes. */
+  env: Record<string, string>;
+  marker: BuildMarker;
+  /** Imported by this run (always on PostgreSQL: the schema is not cached between runs). */
+  built: boolean;
+  /** PostgreSQL: drops the schema and the directory, unless --keep-data. SQLite: keeps the cache. */
+  release(): Promise<void>;
+}
+
+function markerFor(opts: ScenarioOptions, corpus: Corpus, imported: { imported: number; ms: number }): BuildMarker {
+  return {
     generatorVersion: GENERATOR_VERSION,
     papers: opts.papers,
     seed: opts.seed,
@@ -139,8 +141,48 @@ export async function ensureDatabase(
     importMs: imported.ms,
     finishedAt: new Date().toISOString(),
   };
+}
+
+/**
+ * The corpus in a database on the engine of `opts`, imported with the real
+ * `paperboy import`. SQLite: reuses the cached database for these papers and
+ * seed (shared by the search and pages scenarios), or builds it. PostgreSQL:
+ * imports into the schema bench_<scenario>, emptied first, on every run.
+ */
+export async function ensureDatabase(opts: ScenarioOptions, corpus: Corpus, scenario: string): Promise<BenchInstance | { dir: string; error: string }> {
+  if (opts.engine === 'postgres') {
+    const dir = join(opts.outDir, 'tmp', `${scenario}-postgres-n${opts.papers}-s${opts.seed}`);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    const bench = await benchDatabase(opts, scenario, dir);
+    const release = async (): Promise<void> => {
+      if (opts.keepData) return;
+      await bench.drop();
+      await rm(dir, { recursive: true, force: true });
+    };
+    const imported = await importCorpus(opts, corpus, bench.env);
+    if ('error' in imported) {
+      await release();
+      return { dir, error: imported.error };
+    }
+    return { dir, location: bench.location, env: bench.env, marker: markerFor(opts, corpus, imported), built: true, release };
+  }
+  const dir = searchDbDir(opts.outDir, opts.papers, opts.seed);
+  const location: DatabaseLocation = { engine: 'sqlite', file: join(dir, 'paperboy.db') };
+  const sqlite = { dir, location, env: { PAPERBOY_DATA_DIR: dir }, release: async () => {} };
+  const existing = await readMarker(dir, opts.papers, opts.seed);
+  if (existing) {
+    opts.log(`reusing database ${dir} (imported ${existing.finishedAt})`);
+    return { ...sqlite, marker: existing, built: false };
+  }
+  // Whatever is there is unfinished (no marker): start over.
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const imported = await importCorpus(opts, corpus, sqlite.env);
+  if ('error' in imported) return { dir, error: imported.error };
+  const marker = markerFor(opts, corpus, imported);
   await writeFile(join(dir, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
-  return { dir, marker, built: true };
+  return { ...sqlite, marker, built: true };
 }
 
 /** `paperboy import` of the corpus into the instance `env` points at. */
@@ -292,49 +334,29 @@ type Instance = {
 
 /**
  * SQLite: the cached database under bench-out/db/. PostgreSQL: the corpus
- * imported into the scenario's schema, and a fresh data directory for the
- * derived index (dropped afterwards unless --keep-data).
+ * imported into the scenario's schema, and the derived index in the
+ * instance's directory (both dropped afterwards unless --keep-data).
  */
 async function openInstance(opts: ScenarioOptions, corpus: Corpus): Promise<Instance | { dir: string; error: string }> {
-  if (opts.engine === 'sqlite') {
-    const built = await ensureDatabase(opts, corpus);
-    if ('error' in built) return built;
-    const database = openDatabase(join(built.dir, 'paperboy.db'));
-    return {
-      database,
-      dir: built.dir,
-      note: (bytes) =>
-        `Database: ${formatBytes(bytes)} in ${built.dir}, ` +
-        (built.built
-          ? `built by this run (import took ${formatDuration(built.marker.importMs)}).`
-          : `reused from ${built.marker.finishedAt} (delete the directory to rebuild).`),
-      raw: { build: built.marker, builtThisRun: built.built },
-      close: () => database.close(),
-    };
-  }
-  const dir = join(opts.outDir, 'tmp', `search-postgres-n${opts.papers}-s${opts.seed}`);
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  const bench = await benchDatabase(opts, 'search', dir);
-  const imported = await importCorpus(opts, corpus, bench.env);
-  if ('error' in imported) {
-    await bench.drop();
-    return { dir, error: imported.error };
-  }
-  const database = openDatabase(bench.location, { dataDir: join(dir, 'index') });
+  const built = await ensureDatabase(opts, corpus, 'search');
+  if ('error' in built) return built;
+  const database = openDatabase(built.location, { dataDir: built.dir });
+  const { dir, marker } = built;
   return {
     database,
     dir,
     note: (bytes) =>
-      `PostgreSQL schema bench_search, imported by this run in ${formatDuration(imported.ms)}; ` +
-      `the derived index file and data directory: ${formatBytes(bytes)} in ${dir}.`,
-    raw: { importMs: imported.ms, imported: imported.imported },
+      opts.engine === 'sqlite'
+        ? `Database: ${formatBytes(bytes)} in ${dir}, ` +
+          (built.built
+            ? `built by this run (import took ${formatDuration(marker.importMs)}).`
+            : `reused from ${marker.finishedAt} (delete the directory to rebuild).`)
+        : `PostgreSQL schema bench_search, imported by this run in ${formatDuration(marker.importMs)}; ` +
+          `the derived index file and data directory: ${formatBytes(bytes)} in ${dir}.`,
+    raw: { build: marker, builtThisRun: built.built },
     close: async () => {
       await database.close();
-      if (!opts.keepData) {
-        await bench.drop();
-        await rm(dir, { recursive: true, force: true });
-      }
+      await built.release();
     },
   };
 }
