@@ -14,9 +14,15 @@
  * load generator (this process) and the server each have a core of their own
  * on a 2-core machine and the server's CPU time is measured on its own.
  *
+ * Each route is measured with one web process and again with several on the
+ * same instance (BENCH_PAGES_PROCESSES), the way an instance scales out: the
+ * 50 connections are split over the processes, one autocannon per process,
+ * run at the same time and their results merged.
+ *
  * Knobs (environment): BENCH_PAGES_DURATION (measured seconds per route,
  * default 15), BENCH_PAGES_WARMUP (warm-up seconds, default 3),
  * BENCH_PAGES_ROUTES (comma list of front,day,paper; default all),
+ * BENCH_PAGES_PROCESSES (comma list of web process counts; default 1,2),
  * BENCH_PAGES_CPU_PROF=1 (run the server under `node --cpu-prof`; profiles go
  * to bench-out/profiles/), BENCH_PAGES_LOG_LEVEL (server LOG_LEVEL, default warn).
  */
@@ -59,7 +65,11 @@ const RECENT_DAYS = 14;
 const PAPER_SAMPLE = 20_000;
 /** Load-generator CPU (in cores) from which its own speed may cap the measured rate. */
 const LOADGEN_SATURATED = 0.9;
-/** How long the web process may take to report ready: on PostgreSQL it first builds its keyword index (~3 min at 1M). */
+/** autocannon threads for a fixed path, shared by the processes' load generators (see `load`). */
+const LOADGEN_THREADS = 2;
+/** Web processes allowed in BENCH_PAGES_PROCESSES (more is pointless on the 2-core target machine). */
+const MAX_PROCESSES = 8;
+/** How long a web process may take to report ready: on PostgreSQL it first builds its keyword index (~3 min at 1M). */
 const READY_TIMEOUT_MS = 20 * 60_000;
 /** Who the top-up featuring is credited to. */
 const BENCH_CURATOR = 'bench';
@@ -72,6 +82,8 @@ interface Settings {
   durationS: number;
   warmupS: number;
   routes: RouteKey[];
+  /** Web process counts to measure every route with, in order. */
+  processes: number[];
   cpuProf: boolean;
   logLevel: string;
 }
@@ -93,10 +105,16 @@ function readSettings(): Settings {
   for (const r of routes) {
     if (!ROUTE_KEYS.includes(r as RouteKey)) throw new Error(`BENCH_PAGES_ROUTES: unknown route "${r}" (use ${ROUTE_KEYS.join(',')})`);
   }
+  const rawProcesses = process.env.BENCH_PAGES_PROCESSES || '1,2';
+  const processes = [...new Set(rawProcesses.split(',').map((p) => p.trim()).filter(Boolean).map(Number))];
+  if (processes.length === 0 || processes.some((n) => !Number.isInteger(n) || n < 1 || n > MAX_PROCESSES)) {
+    throw new Error(`BENCH_PAGES_PROCESSES must be a comma list of integers in 1..${MAX_PROCESSES}, got "${rawProcesses}"`);
+  }
   return {
     durationS: envNumber('BENCH_PAGES_DURATION', 15, 1, 600),
     warmupS: envNumber('BENCH_PAGES_WARMUP', 3, 0, 120),
     routes: routes as RouteKey[],
+    processes,
     cpuProf: process.env.BENCH_PAGES_CPU_PROF === '1',
     logLevel: process.env.BENCH_PAGES_LOG_LEVEL || 'warn',
   };
@@ -361,18 +379,25 @@ async function probe(url: string): Promise<Probe> {
 interface LoadResult {
   requests: number;
   durationS: number;
-  /** autocannon's mean of the per-second request counts. */
+  /** autocannon's mean of the per-second request counts, summed over the processes' load generators. */
   rps: number;
-  rpsStddev: number;
+  /** Each load generator's mean req/s and its standard deviation, one per web process. */
+  perProcess: { rps: number; rpsStddev: number }[];
   /** Requests over wall time (includes the tail of requests in flight at the end). */
   rpsOverall: number;
+  /**
+   * With several processes each percentile is the worst of the load
+   * generators': autocannon's worker threads hand back percentiles, not their
+   * histograms, and a percentile of the merged requests is never above the
+   * worst of the parts' (mean: over all requests).
+   */
   latency: { p50: number; p90: number; p97_5: number; p99: number; max: number; mean: number };
   non2xx: number;
   status: Record<string, number>;
   errors: number;
   timeouts: number;
   bytesPerS: number;
-  /** Server CPU over the measured run, in cores (1.0 = one core busy all the time). */
+  /** CPU of all web processes over the measured run, in cores (1.0 = one core busy all the time). */
   serverCores: number | null;
   /** Server CPU time per completed request, ms: unlike req/s, barely moved by other load on the machine. */
   serverCpuMsPerRequest: number | null;
@@ -382,16 +407,36 @@ interface LoadResult {
   loadgenCores: number;
 }
 
-function rotating(base: string, paths: readonly string[], offset: number): autocannon.Options {
-  if (paths.length === 1) return { url: `${base}${paths[0] as string}` };
-  let i = offset;
+/** The CPU seconds of all `pids` together; null when one cannot be read. */
+async function totalCpuSeconds(pids: readonly number[]): Promise<number | null> {
+  const each = await Promise.all(pids.map(cpuSeconds));
+  return each.some((c) => c === null) ? null : each.reduce<number>((a, c) => a + (c ?? 0), 0);
+}
+
+/**
+ * Load generator `part` of `parts`: its share of the connections and, for a
+ * rotating route, every `parts`-th path from `offset + part`, so together the
+ * load generators walk the rotation the way one would.
+ */
+function loadOptions(base: string, paths: readonly string[], offset: number, part: number, parts: number): autocannon.Options {
+  const connections = Math.floor(CONNECTIONS / parts) + (part < CONNECTIONS % parts ? 1 : 0);
+  if (paths.length === 1) {
+    // One load-generator thread tops out near 1,600 gzipped feed pages/s on
+    // this machine while the server idles at a third of a core, so the
+    // processes' load generators share LOADGEN_THREADS worker threads.
+    return { url: `${base}${paths[0] as string}`, connections, workers: Math.max(1, Math.round(LOADGEN_THREADS / parts)) };
+  }
+  // Rotating paths need a function, which cannot cross into a worker, so the
+  // paper route runs on this thread (it is server-bound anyway).
+  let i = 0;
   return {
     url: base,
+    connections,
     requests: [
       {
         method: 'GET',
         setupRequest: (req) => {
-          req.path = paths[i++ % paths.length] as string;
+          req.path = paths[(offset + part + parts * i++) % paths.length] as string;
           return req;
         },
       },
@@ -399,43 +444,57 @@ function rotating(base: string, paths: readonly string[], offset: number): autoc
   };
 }
 
-async function load(base: string, paths: readonly string[], seconds: number, offset: number, serverPid: number): Promise<LoadResult> {
-  const cpu0 = await cpuSeconds(serverPid);
+/** Loads `paths` on all `servers` at once, CONNECTIONS split over them, and merges the results. */
+async function load(servers: readonly Server[], paths: readonly string[], seconds: number, offset: number): Promise<LoadResult> {
+  const pids = servers.map((s) => s.pid);
+  const cpu0 = await totalCpuSeconds(pids);
   const own0 = process.cpuUsage();
   const t0 = performance.now();
-  // Every browser sends Accept-Encoding; without it the load generator spends
-  // its core parsing 130 kB bodies and sets the pace instead of the server.
-  // One load-generator thread tops out near 1,600 gzipped feed pages/s on this
-  // machine while the server idles at a third of a core; two threads split the
-  // 50 connections. Rotating paths need a function, which cannot cross into a
-  // worker, so the paper route keeps one thread (it is server-bound anyway).
-  const r = await autocannon({
-    ...rotating(base, paths, offset),
-    ...(paths.length === 1 ? { workers: 2 } : {}),
-    headers: { 'accept-encoding': 'gzip' },
-    connections: CONNECTIONS,
-    duration: seconds,
-    timeout: 10,
-  });
+  const results = await Promise.all(
+    servers.map((server, part) =>
+      autocannon({
+        ...loadOptions(server.url, paths, offset, part, servers.length),
+        // Every browser sends Accept-Encoding; without it the load generator
+        // spends its core parsing 130 kB bodies and sets the pace instead of the server.
+        headers: { 'accept-encoding': 'gzip' },
+        duration: seconds,
+        timeout: 10,
+      }),
+    ),
+  );
   const wallS = (performance.now() - t0) / 1000;
-  const cpu1 = await cpuSeconds(serverPid);
+  const cpu1 = await totalCpuSeconds(pids);
   const own = process.cpuUsage(own0);
+  const sum = (f: (r: autocannon.Result) => number): number => results.reduce((a, r) => a + f(r), 0);
+  const worst = (f: (r: autocannon.Result) => number): number => Math.max(...results.map(f));
   const status: Record<string, number> = {};
-  for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) status[code] = s.count ?? 0;
+  for (const r of results) {
+    for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) status[code] = (status[code] ?? 0) + (s.count ?? 0);
+  }
+  const requests = sum((r) => r.requests.total);
+  const durationS = worst((r) => r.duration);
+  const serverCpuS = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
   return {
-    requests: r.requests.total,
-    durationS: r.duration,
-    rps: r.requests.average,
-    rpsStddev: r.requests.stddev,
-    rpsOverall: r.requests.total / r.duration,
-    latency: { p50: r.latency.p50, p90: r.latency.p90, p97_5: r.latency.p97_5, p99: r.latency.p99, max: r.latency.max, mean: r.latency.mean },
-    non2xx: r.non2xx,
+    requests,
+    durationS,
+    rps: sum((r) => r.requests.average),
+    perProcess: results.map((r) => ({ rps: r.requests.average, rpsStddev: r.requests.stddev })),
+    rpsOverall: requests / durationS,
+    latency: {
+      p50: worst((r) => r.latency.p50),
+      p90: worst((r) => r.latency.p90),
+      p97_5: worst((r) => r.latency.p97_5),
+      p99: worst((r) => r.latency.p99),
+      max: worst((r) => r.latency.max),
+      mean: requests === 0 ? 0 : sum((r) => r.latency.mean * r.requests.total) / requests,
+    },
+    non2xx: sum((r) => r.non2xx),
     status,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    bytesPerS: r.throughput.average,
-    serverCores: cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / wallS,
-    serverCpuMsPerRequest: cpu0 === null || cpu1 === null || r.requests.total === 0 ? null : ((cpu1 - cpu0) * 1000) / r.requests.total,
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    bytesPerS: sum((r) => r.throughput.average),
+    serverCores: serverCpuS === null ? null : serverCpuS / wallS,
+    serverCpuMsPerRequest: serverCpuS === null || requests === 0 ? null : (serverCpuS * 1000) / requests,
     loadAverage: os.loadavg()[0] ?? 0,
     loadgenCores: (own.user + own.system) / 1e6 / wallS,
   };
@@ -443,6 +502,8 @@ async function load(base: string, paths: readonly string[], seconds: number, off
 
 interface RouteRun {
   key: RouteKey;
+  /** Web processes serving the route (the load split over them). */
+  processes: number;
   label: string;
   path: string;
   distinctPaths: number;
@@ -484,17 +545,27 @@ function checksFor(run: RouteRun, spec: RouteSpec, papers: number): TargetCheck[
   ];
 }
 
+/** req/s as mean ± sd for one process; the sum and each process's share for several. */
+function fmtRpsCell(r: LoadResult): string {
+  const [only] = r.perProcess;
+  if (r.perProcess.length === 1 && only !== undefined) return `${formatCount(only.rps)} ± ${formatCount(only.rpsStddev)}`;
+  return `${formatCount(r.rps)} (${r.perProcess.map((p) => formatCount(p.rps)).join(' + ')})`;
+}
+
 function routeTable(runs: RouteRun[]): ReportTable {
+  // Grouped by route, so each route's process counts sit on adjacent rows.
+  const sorted = [...runs].sort((a, b) => ROUTE_KEYS.indexOf(a.key) - ROUTE_KEYS.indexOf(b.key) || a.processes - b.processes);
   return {
     title: `Routes at ${CONNECTIONS} connections`,
     headers: [
-      'route', 'page', 'req/s (mean ± sd)', 'requests', 'p50', 'p97.5', 'p99', 'max', 'non-2xx', 'errors',
-      'server CPU', 'server CPU/request', 'one-core ceiling', 'load-gen CPU', 'load avg after', 'body',
+      'route', 'web processes', 'page', 'req/s (1 process: mean ± sd; more: sum of each)', 'requests', 'p50', 'p97.5', 'p99', 'max',
+      'non-2xx', 'errors', 'server CPU (all processes)', 'server CPU/request', 'one-core ceiling', 'load-gen CPU', 'load avg after', 'body',
     ],
-    rows: runs.map(({ label, path, distinctPaths, probe: p, result: r }) => [
+    rows: sorted.map(({ label, path, processes, distinctPaths, probe: p, result: r }) => [
       `${label} \`${path}\`${distinctPaths > 1 ? ` (${formatCount(distinctPaths)} ids in rotation)` : ''}`,
+      String(processes),
       p.status === 200 ? (p.cards > 0 ? `${p.cards} cards` : '200') : `HTTP ${p.status}`,
-      `${formatCount(r.rps)} ± ${formatCount(r.rpsStddev)}`,
+      fmtRpsCell(r),
       formatCount(r.requests),
       fmtMs(r.latency.p50),
       fmtMs(r.latency.p97_5),
@@ -512,10 +583,73 @@ function routeTable(runs: RouteRun[]): ReportTable {
   };
 }
 
+/** One measurement round: `processes` web processes started, every route loaded, stopped. */
+interface Round {
+  processes: number;
+  runs: RouteRun[];
+  peakRssBytes: number[];
+  exits: { code: number | null; signal: string | null }[];
+  stderrTails: string[][];
+}
+
+/**
+ * Starts `processes` web processes on the instance and measures every route
+ * on them. They share the instance's data directory as a deployment's do; on
+ * PostgreSQL each claims a keyword index file of its own there, and takes back
+ * one a process of an earlier round left, so only a process new to the run
+ * builds one (which startServer waits for).
+ */
+async function measureRound(
+  opts: ScenarioOptions,
+  instance: BenchInstance,
+  processes: number,
+  specs: readonly RouteSpec[],
+  categories: string[],
+  settings: Settings,
+  profileDir: string | null,
+): Promise<Round> {
+  const servers: Server[] = [];
+  const memory: ReturnType<typeof sampleMemory>[] = [];
+  const runs: RouteRun[] = [];
+  const exits: Round['exits'] = [];
+  try {
+    for (let i = 0; i < processes; i++) {
+      opts.log(`starting web process ${i + 1} of ${processes}: paperboy serve --roles web${profileDir ? ` under --cpu-prof (${profileDir})` : ''}`);
+      const server = await startServer(opts, instance.env, categories, settings, profileDir);
+      servers.push(server);
+      memory.push(sampleMemory(server.pid, 500));
+    }
+    const on = `${processes} process${processes === 1 ? '' : 'es'}`;
+    for (const spec of specs) {
+      const p = await probe(`${(servers[0] as Server).url}${spec.paths[0] as string}`);
+      opts.log(`${spec.display}: HTTP ${p.status}, ${formatBytes(p.bytes)}, ${p.cards} cards`);
+      // The paper route warms up on the end of the rotation and is measured from its start,
+      // so the measured requests do not replay the warm-up's rows.
+      const warmOffset = Math.floor(spec.paths.length / 2);
+      if (settings.warmupS > 0) {
+        opts.log(`${spec.display} on ${on}: warm-up ${settings.warmupS} s`);
+        await load(servers, spec.paths, settings.warmupS, warmOffset);
+      }
+      opts.log(`${spec.display} on ${on}: measuring ${settings.durationS} s at ${CONNECTIONS} connections`);
+      const result = await load(servers, spec.paths, settings.durationS, 0);
+      opts.log(
+        `${spec.display} on ${on}: ${fmtRps(result.rps)}, p50 ${result.latency.p50} ms, p97.5 ${result.latency.p97_5} ms, ` +
+          `p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, server CPU ${fmtCores(result.serverCores)}` +
+          (result.serverCpuMsPerRequest === null ? '' : ` (${result.serverCpuMsPerRequest.toFixed(2)} ms/request)`),
+      );
+      runs.push({ key: spec.key, processes, label: spec.label, path: spec.display, distinctPaths: new Set(spec.paths).size, probe: p, result });
+    }
+  } finally {
+    for (const server of servers) exits.push(await server.stop());
+  }
+  const peaks = await Promise.all(memory.map((m) => m.stop()));
+  return { processes, runs, peakRssBytes: peaks.map((m) => m.peakBytes), exits, stderrTails: servers.map((s) => s.stderrTail) };
+}
+
 /** The `pages` scenario. */
 export const pagesScenario: Scenario = {
   name: 'pages',
-  description: 'daily feed page and paper page throughput (req/s, p50/p97.5/p99) at 50 connections with autocannon',
+  description: 'daily feed page and paper page throughput (req/s, p50/p97.5/p99) at 50 connections with autocannon, on 1 and 2 web processes',
   async run(opts: ScenarioOptions): Promise<ScenarioResult> {
     const settings = readSettings();
     const title =
@@ -526,6 +660,7 @@ export const pagesScenario: Scenario = {
       papers: opts.papers,
       seed: opts.seed,
       connections: CONNECTIONS,
+      processes: settings.processes.join(','),
       durationS: settings.durationS,
       warmupS: settings.warmupS,
       serverLogLevel: settings.logLevel,
@@ -535,87 +670,56 @@ export const pagesScenario: Scenario = {
     if ('error' in built) {
       return { scenario: 'pages', title, params, checks: [], tables: [], notes: [built.error], raw: { dbDir: built.dir, error: built.error }, ok: false };
     }
-    const categories = process.env.ARXIV_CATEGORIES || 'cs.AI,cs.CL,cs.CV,cs.LG,stat.ML';
+    const rounds: Round[] = [];
     let fixture: Fixture;
-    try {
-      fixture = await prepareFixture(opts, built, categories);
-    } catch (err) {
-      await built.release();
-      throw err;
-    }
-    opts.log(
-      `setup in ${formatDuration(fixture.setupMs)}: latest day ${fixture.latest.day} (${fixture.latest.papers} papers), ` +
-        `busiest recent day ${fixture.busiest.day} (${fixture.busiest.papers} papers), ${formatCount(fixture.paperIds.length)} paper ids`,
-    );
-
-    const specs: RouteSpec[] = [
-      { key: 'front', label: 'daily feed (front page)', display: '/', paths: ['/'], target: TARGETS.feed, kind: 'feed' },
-      {
-        key: 'day',
-        label: 'daily feed (busiest recent day)',
-        display: `/papers/date/${fixture.busiest.day}`,
-        paths: [`/papers/date/${fixture.busiest.day}`],
-        target: TARGETS.feed,
-        kind: 'feed',
-      },
-      {
-        key: 'paper',
-        label: 'paper page',
-        display: '/papers/<arxiv id>',
-        paths: fixture.paperIds.map((id) => `/papers/${id}`),
-        target: TARGETS.paper,
-        kind: 'paper',
-      },
-    ];
-    const selected = specs.filter((s) => settings.routes.includes(s.key));
-
     const profileDir = settings.cpuProf ? join(opts.outDir, 'profiles', `pages-${Date.now()}`) : null;
-    if (profileDir) await mkdir(profileDir, { recursive: true });
-    opts.log(`starting the server: paperboy serve --roles web${profileDir ? ` under --cpu-prof (${profileDir})` : ''}`);
-    let server: Server;
+    let specs: RouteSpec[];
     try {
-      server = await startServer(opts, built.env, fixture.categories, settings, profileDir);
-    } catch (err) {
-      await built.release();
-      throw err;
-    }
-    const memory = sampleMemory(server.pid, 500);
-    const runs: RouteRun[] = [];
-    let exit: { code: number | null; signal: string | null } | null = null;
-    try {
-      for (const spec of selected) {
-        const first = spec.paths[0] as string;
-        const p = await probe(`${server.url}${first}`);
-        opts.log(`${spec.display}: HTTP ${p.status}, ${formatBytes(p.bytes)}, ${p.cards} cards`);
-        // The paper route warms up on the end of the rotation and is measured from its start,
-        // so the measured requests do not replay the warm-up's rows.
-        const warmOffset = Math.floor(spec.paths.length / 2);
-        if (settings.warmupS > 0) {
-          opts.log(`${spec.display}: warm-up ${settings.warmupS} s`);
-          await load(server.url, spec.paths, settings.warmupS, warmOffset, server.pid);
-        }
-        opts.log(`${spec.display}: measuring ${settings.durationS} s at ${CONNECTIONS} connections`);
-        const result = await load(server.url, spec.paths, settings.durationS, 0, server.pid);
-        opts.log(
-          `${spec.display}: ${fmtRps(result.rps)}, p50 ${result.latency.p50} ms, p97.5 ${result.latency.p97_5} ms, ` +
-            `p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, server CPU ${fmtCores(result.serverCores)}` +
-            (result.serverCpuMsPerRequest === null ? '' : ` (${result.serverCpuMsPerRequest.toFixed(2)} ms/request)`),
-        );
-        runs.push({ key: spec.key, label: spec.label, path: spec.display, distinctPaths: new Set(spec.paths).size, probe: p, result });
+      const categories = process.env.ARXIV_CATEGORIES || 'cs.AI,cs.CL,cs.CV,cs.LG,stat.ML';
+      fixture = await prepareFixture(opts, built, categories);
+      opts.log(
+        `setup in ${formatDuration(fixture.setupMs)}: latest day ${fixture.latest.day} (${fixture.latest.papers} papers), ` +
+          `busiest recent day ${fixture.busiest.day} (${fixture.busiest.papers} papers), ${formatCount(fixture.paperIds.length)} paper ids`,
+      );
+      const all: RouteSpec[] = [
+        { key: 'front', label: 'daily feed (front page)', display: '/', paths: ['/'], target: TARGETS.feed, kind: 'feed' },
+        {
+          key: 'day',
+          label: 'daily feed (busiest recent day)',
+          display: `/papers/date/${fixture.busiest.day}`,
+          paths: [`/papers/date/${fixture.busiest.day}`],
+          target: TARGETS.feed,
+          kind: 'feed',
+        },
+        {
+          key: 'paper',
+          label: 'paper page',
+          display: '/papers/<arxiv id>',
+          paths: fixture.paperIds.map((id) => `/papers/${id}`),
+          target: TARGETS.paper,
+          kind: 'paper',
+        },
+      ];
+      specs = all.filter((s) => settings.routes.includes(s.key));
+      if (profileDir) await mkdir(profileDir, { recursive: true });
+      for (const processes of settings.processes) {
+        rounds.push(await measureRound(opts, built, processes, specs, fixture.categories, settings, profileDir));
       }
     } finally {
-      exit = await server.stop();
       await built.release();
     }
-    const mem = await memory.stop();
 
-    const checks = runs.flatMap((run) => checksFor(run, selected.find((s) => s.key === run.key) as RouteSpec, opts.papers));
+    const runs = rounds.flatMap((r) => r.runs);
+    // SPEC's targets are for the default configuration, one web process.
+    const checks = runs
+      .filter((run) => run.processes === 1)
+      .flatMap((run) => checksFor(run, specs.find((s) => s.key === run.key) as RouteSpec, opts.papers));
     const database =
       opts.engine === 'sqlite'
         ? `Database: ${built.dir} (the search scenario's cache; ${built.built ? 'built by this run' : `imported ${built.marker.finishedAt}`})`
         : `Database: PostgreSQL schema bench_pages, imported by this run in ${formatDuration(built.marker.importMs)}`;
     const notes = [
-      `${database}, migrations ${fixture.migrations.join(', ')}. Setup (category rule, top-up, id sample) took ${formatDuration(fixture.setupMs)}; ` +
+      `${database}, migrations ${fixture.migrations.join(', ')}. Setup (category rule, top-up, id sample, digests) took ${formatDuration(fixture.setupMs)}; ` +
         `the category rule featured ${formatCount(fixture.featuredByRule)} papers this run, ${formatCount(fixture.featuredTotal)} are featured in all ` +
         `(ARXIV_CATEGORIES ${fixture.categories.join(',')}).`,
       `\`/\` shows the newest featured day, ${fixture.latest.day} (${fixture.latest.papers} papers); \`/papers/date/${fixture.busiest.day}\` is the ` +
@@ -626,27 +730,41 @@ export const pagesScenario: Scenario = {
           : ''),
       `Paper pages: ${formatCount(fixture.paperIds.length)} ids sampled uniformly over all ${formatCount(opts.papers)} papers (seed ${opts.seed}), ` +
         'requested in rotation across all connections (autocannon setupRequest), so each request reads a different row.',
-      `Server: \`paperboy serve --roles web\` in a child process (NODE_ENV=production, LOG_LEVEL=${settings.logLevel}); autocannon runs in the bench ` +
-        'process, so on a 2-core machine load generator and server each have a core. Server CPU = its user+system time over the measured ' +
+      `Server: \`paperboy serve --roles web\` in child processes (NODE_ENV=production, LOG_LEVEL=${settings.logLevel}), ` +
+        `${settings.processes.join(', then ')} of them on the same instance and data directory, each on its own port` +
+        (opts.engine === 'postgres' ? ' and with a keyword index file of its own, built before measuring (the run waits for /readyz)' : '') +
+        '. autocannon runs in the bench process, so on a 2-core machine one process and the load generator each have a core; ' +
+        'with two processes they share the two cores with it. Server CPU = the user+system time of all web processes over the measured ' +
         `run (100% = one core busy; Node serves on one thread); server CPU/request = that time over the requests completed, ` +
-        'and the one-core ceiling = 1000 ms / that: the rate the server could reach with a core to itself. Other processes on the ' +
+        'and the one-core ceiling = 1000 ms / that: the rate one process could reach with a core to itself. Other processes on the ' +
         'machine lower req/s and raise latency, but hardly change CPU per request, so compare the ceiling with the target when the ' +
-        `load average is high.${opts.engine === 'postgres' ? " PostgreSQL's own backends, on the same machine, are not in the server CPU but take from the same cores." : ''} Peak server RSS ${formatBytes(mem.peakBytes)}.`,
+        `load average is high.${opts.engine === 'postgres' ? " PostgreSQL's own backends, on the same machine, are not in the server CPU but take from the same cores." : ''} Peak server RSS per process: ${rounds.map((r) => `${r.processes} process${r.processes === 1 ? '' : 'es'} ${r.peakRssBytes.map(formatBytes).join(' / ')}`).join('; ')}.`,
+      `With more than one web process the ${CONNECTIONS} connections are split evenly, one autocannon per process run at the same time ` +
+        `(feed routes: ${LOADGEN_THREADS} worker threads shared among them; paper route: all on the bench's main thread). req/s is the sum of their means; ` +
+        'p50, p97.5, p99 and max are the worst of their values, not percentiles of the merged requests (autocannon\'s worker threads report ' +
+        'percentiles, not histograms); a percentile of the merged requests is never above the worst part\'s, so these are upper bounds.',
       `Each route: ${settings.warmupS} s warm-up (not measured), then ${settings.durationS} s measured, ${CONNECTIONS} connections, no pipelining, ` +
         'one route at a time. req/s is autocannon\'s mean of per-second counts; latencies are autocannon\'s (ms, integer resolution). ' +
-        'Clients send `Accept-Encoding: gzip` as browsers do (cached feed pages are sent gzipped; paper pages are not compressed) and no If-None-Match: every response is a full 200 body.',
-      `Server exit: ${exit.code ?? exit.signal}${profileDir ? `; CPU profile in ${profileDir}` : ''}.`,
+        'Clients send `Accept-Encoding: gzip` as browsers do (cached feed pages are sent gzipped; paper pages are not compressed) and no If-None-Match: every response is a full 200 body. ' +
+        'Target checks are on the one-process rows: SPEC section 9 sets them for the default single-process configuration.',
+      `Server exits: ${rounds.flatMap((r) => r.exits.map((e) => e.code ?? e.signal)).join(', ')}${profileDir ? `; CPU profiles in ${profileDir}` : ''}.`,
     ];
     for (const run of runs) {
       if (run.result.loadgenCores >= LOADGEN_SATURATED) {
         notes.push(
-          `The load generator used ${fmtCores(run.result.loadgenCores)} of a core on \`${run.path}\`: it, not the server, may have set the pace, ` +
-            'so that req/s is a lower bound (autocannon parses every body; on 2 cores it cannot get a core more).',
+          `The load generator used ${fmtCores(run.result.loadgenCores)} of a core on \`${run.path}\` with ${run.processes} web process${run.processes === 1 ? '' : 'es'}: ` +
+            'it, not the server, may have set the pace, so that req/s is a lower bound (autocannon parses every body; on 2 cores it cannot get a core more).',
         );
       }
     }
-    const crashed = exit.code !== 0 && exit.signal !== 'SIGTERM';
-    if (crashed) notes.push(`Server stderr tail: ${server.stderrTail.slice(-10).map((l) => `\`${l}\``).join(' ')}`);
+    let crashed = false;
+    for (const round of rounds) {
+      round.exits.forEach((exit, i) => {
+        if (exit.code === 0 || exit.signal === 'SIGTERM') return;
+        crashed = true;
+        notes.push(`Web process ${i + 1} of ${round.processes} stderr tail: ${(round.stderrTails[i] ?? []).slice(-10).map((l) => `\`${l}\``).join(' ')}`);
+      });
+    }
     return {
       scenario: 'pages',
       title,
@@ -660,12 +778,10 @@ export const pagesScenario: Scenario = {
         build: built.marker,
         fixture: { ...fixture, paperIds: fixture.paperIds.slice(0, 20), paperIdCount: fixture.paperIds.length },
         settings,
-        serverPeakRssBytes: mem.peakBytes,
-        serverExit: exit,
+        rounds: rounds.map(({ stderrTails: _, ...round }) => round),
         profileDir,
-        runs,
       },
-      ok: !crashed && runs.length === selected.length,
+      ok: !crashed && rounds.length === settings.processes.length && runs.length === specs.length * settings.processes.length,
     };
   },
 };
