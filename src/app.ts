@@ -10,6 +10,7 @@ import { schemaStatus } from './db/migrate.js';
 import type { AppContext } from './context.js';
 import { keywordIndexStatus } from './search/index-status.js';
 import { assetRoutes } from './web/assets.js';
+import { installAuth } from './web/auth.js';
 import { installErrorHandlers } from './web/errors.js';
 import { feedRoutes } from './web/feed-pages.js';
 import { installMetrics } from './web/metrics.js';
@@ -51,6 +52,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   // Limits are opted into per route (search, fetching from arXiv): see docs/rate-limits.md.
   await app.register(rateLimit, rateLimitOptions(ctx.database));
   installErrorHandlers(app);
+  installAuth(app, ctx);
   // Before the routes, so its timing hook covers every one of them.
   if (ctx.config.metricsEnabled) installMetrics(app, ctx);
 

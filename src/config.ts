@@ -50,6 +50,8 @@ const trustProxy = z
     return list;
   });
 
+const DAY_MS = 86_400_000;
+
 /** Every setting Paperboy reads from the environment, with its default. */
 const envSchema = z
   .object({
@@ -91,6 +93,13 @@ const envSchema = z
     RATE_LIMIT_API_SEARCH: perMinute(60),
     RATE_LIMIT_SEARCH_FEED: perMinute(30),
     RATE_LIMIT_ARXIV_FETCH: perMinute(10),
+    RATE_LIMIT_AUTH: perMinute(10),
+    RATE_LIMIT_WRITE: perMinute(60),
+    RATE_LIMIT_SUBMIT: perMinute(5),
+    RATE_LIMIT_TOKEN: perMinute(600),
+    SESSION_IDLE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    SESSION_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+    SUBMISSION_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
   });
 
 /** A route's limit: at most `max` requests per client per `timeWindow` milliseconds. */
@@ -126,7 +135,24 @@ export interface Config {
   /** Fastify's trustProxy: false (no proxy), true, a hop count, or addresses/CIDRs. */
   trustProxy: boolean | number | string[];
   /** Per-route limits, per client; see docs/rate-limits.md. */
-  rateLimits: { searchPage: RateLimit; apiSearch: RateLimit; searchFeed: RateLimit; arxivFetch: RateLimit };
+  rateLimits: {
+    searchPage: RateLimit;
+    apiSearch: RateLimit;
+    searchFeed: RateLimit;
+    arxivFetch: RateLimit;
+    /** Sign-up, sign-in, emailed links and password resets, per client address. */
+    auth: RateLimit;
+    /** Upvotes, comments and other writes, per user. */
+    write: RateLimit;
+    /** Paper submissions, per user. */
+    submit: RateLimit;
+  };
+  /** The limit of a request made with a personal API token, per token, on every limited read route. */
+  tokenRateLimit: RateLimit;
+  /** A session ends after this long without a request, and this long after sign-in in any case. */
+  sessions: { idleMs: number; maxMs: number };
+  /** Papers can be submitted to the daily feed this long after their first version. */
+  submissionMaxAgeDays: number;
 }
 
 export class ConfigError extends Error {
@@ -181,7 +207,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiSearch: { max: e.RATE_LIMIT_API_SEARCH, timeWindow: 60_000 },
       searchFeed: { max: e.RATE_LIMIT_SEARCH_FEED, timeWindow: 60_000 },
       arxivFetch: { max: e.RATE_LIMIT_ARXIV_FETCH, timeWindow: 60_000 },
+      auth: { max: e.RATE_LIMIT_AUTH, timeWindow: 60_000 },
+      write: { max: e.RATE_LIMIT_WRITE, timeWindow: 60_000 },
+      submit: { max: e.RATE_LIMIT_SUBMIT, timeWindow: 60_000 },
     },
+    tokenRateLimit: { max: e.RATE_LIMIT_TOKEN, timeWindow: 60_000 },
+    sessions: { idleMs: e.SESSION_IDLE_DAYS * DAY_MS, maxMs: e.SESSION_MAX_DAYS * DAY_MS },
+    submissionMaxAgeDays: e.SUBMISSION_MAX_AGE_DAYS,
   };
 }
 

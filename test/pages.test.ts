@@ -169,7 +169,7 @@ describe('feed pages over the real arXiv records', () => {
     const url = '/papers/date/2007-04-08?sort=newest';
     const first = await t.app.inject({ url, headers: { 'accept-encoding': 'gzip, br' } });
     assert.equal(first.headers['content-encoding'], 'gzip');
-    assert.equal(first.headers.vary, 'accept-encoding');
+    assert.equal(first.headers.vary, 'accept-encoding, cookie');
     const plain = await get(url);
     assert.equal(gunzipSync(first.rawPayload).toString('utf8'), plain.body);
     assert.equal(first.headers.etag, plain.headers.etag);

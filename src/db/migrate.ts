@@ -9,6 +9,7 @@ import { changeCounter } from './migrations/007_change_counter.js';
 import { searchChanges } from './migrations/008_search_changes.js';
 import { rateLimits } from './migrations/009_rate_limits.js';
 import { triggerSearchPath } from './migrations/010_trigger_search_path.js';
+import { community } from './migrations/011_community.js';
 
 /**
  * A schema change, as SQL for each engine. Both scripts make the same tables
@@ -34,6 +35,7 @@ export const migrations: readonly Migration[] = [
   searchChanges,
   rateLimits,
   triggerSearchPath,
+  community,
 ];
 
 export interface MigrateResult {

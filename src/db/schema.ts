@@ -160,6 +160,112 @@ export interface RateLimitsTable {
   reset_at: number;
 }
 
+// --- community (011) ---
+export type Role = 'user' | 'curator' | 'moderator' | 'admin';
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  /** Lower-cased username: unique. */
+  username_key: string;
+  email: string;
+  /** Lower-cased email: unique. */
+  email_key: string;
+  /** `scrypt$…` (src/accounts/passwords.ts); null for link-only accounts. */
+  password_hash: string | null;
+  role: Generated<Role>;
+  email_verified_at: string | null;
+  created_at: string;
+}
+
+/** Times in epoch milliseconds. */
+export interface SessionsTable {
+  id: Generated<number>;
+  user_id: number;
+  /** SHA-256 (hex) of the cookie's token. */
+  token_hash: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+export type EmailTokenPurpose = 'verify' | 'login' | 'reset' | 'email';
+
+/** Times in epoch milliseconds. */
+export interface EmailTokensTable {
+  token_hash: string;
+  user_id: number;
+  purpose: EmailTokenPurpose;
+  /** The new address of an email change. */
+  data: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export type TokenScope = 'read' | 'write';
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  token_hash: string;
+  scope: TokenScope;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  recipient: string;
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+  kind: string;
+  created_at: string;
+  sent_at: string | null;
+  error: string | null;
+}
+
+export interface UpvotesTable {
+  user_id: number;
+  paper_id: number;
+  created_at: string;
+}
+
+export interface CommentsTable {
+  id: Generated<number>;
+  paper_id: number;
+  /** Null once the author deleted their account. */
+  user_id: number | null;
+  parent_id: number | null;
+  /** Markdown source; '' once deleted. */
+  body: string;
+  created_at: string;
+  edited_at: string | null;
+  deleted_at: string | null;
+}
+
+export interface CommentRevisionsTable {
+  id: Generated<number>;
+  comment_id: number;
+  body: string;
+  created_at: string;
+}
+
+export type NotificationKind = 'mention' | 'reply';
+
+export interface NotificationsTable {
+  id: Generated<number>;
+  user_id: number;
+  kind: NotificationKind;
+  comment_id: number;
+  created_at: string;
+  read_at: string | null;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   papers: PapersTable;
@@ -171,4 +277,13 @@ export interface DB {
   feature_rule_state: FeatureRuleStateTable;
   paper_digests: PaperDigestsTable;
   rate_limits: RateLimitsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  email_tokens: EmailTokensTable;
+  api_tokens: ApiTokensTable;
+  outbox: OutboxTable;
+  upvotes: UpvotesTable;
+  comments: CommentsTable;
+  comment_revisions: CommentRevisionsTable;
+  notifications: NotificationsTable;
 }

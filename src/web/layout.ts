@@ -1,4 +1,5 @@
 import { assetUrl } from './assets.js';
+import type { HeaderAccount } from './auth.js';
 import { html, type SafeHtml } from './html.js';
 
 /** Another form of the page's content (a feed, Markdown), announced with `<link rel="alternate">`. */
@@ -22,6 +23,21 @@ export interface PageOptions {
   canonical?: string;
   /** Pages that show TeX load the bundled KaTeX. */
   math?: boolean;
+  /** The signed-in person (see auth.ts headerAccount); omitted or null on anonymous pages, which may be cached. */
+  account?: HeaderAccount | null;
+}
+
+function accountNav(account: HeaderAccount | null | undefined): SafeHtml {
+  if (!account) {
+    return html`<nav class="account-nav" aria-label="Account"><a href="/login">Log in</a> <a href="/signup">Sign up</a></nav>`;
+  }
+  const unread = account.unread > 0 ? html` <span class="badge" aria-label="${account.unread} unread">${account.unread}</span>` : '';
+  return html`<nav class="account-nav" aria-label="Account">
+<a href="/u/${account.username}">${account.username}</a>
+<a href="/notifications">Notifications${unread}</a>
+<a href="/settings">Settings</a>
+<form method="post" action="/logout" class="inline-form">${account.csrfField}<button type="submit" class="link-button">Log out</button></form>
+</nav>`;
 }
 
 function navLink(href: string, label: string, current: boolean): SafeHtml {
@@ -68,6 +84,7 @@ ${navLink('/api/docs', 'API', section === 'api')}
 <input id="site-q" type="search" name="q" value="${options.query ?? ''}" placeholder="Search papers" autocomplete="off">
 <button type="submit">Search</button>
 </form>
+${accountNav(options.account)}
 <div class="subscribe-slot" id="subscribe"></div>
 </div>
 </header>

@@ -15,6 +15,7 @@ import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { dataVersion } from '../db/change-counter.js';
 import type { Database } from '../db/connection.js';
+import type {} from './auth.js';
 
 interface Entry {
   body: Buffer;
@@ -30,6 +31,8 @@ export interface PageCacheOptions {
   ttlMs: number;
 }
 
+// Vary on the cookie too: a browser that has just signed in must not reuse the
+// anonymous copy it cached (the session cookie changes its Cookie header).
 const CACHE_CONTROL = 'public, max-age=60';
 
 export class PageCache {
@@ -42,6 +45,8 @@ export class PageCache {
 
   /** Sends the cached page for this request's URL if it is still valid; returns whether it did. */
   async trySend(req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    // A signed-in person's page carries their name and forms: never shared, never served to them from here.
+    if (req.auth !== null) return false;
     const entry = this.entries.get(req.url);
     if (entry === undefined) return false;
     if (entry.version !== (await dataVersion(this.database)) || entry.expires <= Date.now()) {
@@ -61,6 +66,7 @@ export class PageCache {
    * write during rendering invalidates the entry instead of hiding behind it.
    */
   store(req: FastifyRequest, reply: FastifyReply, version: string, html: string, type = 'text/html; charset=utf-8'): FastifyReply {
+    if (req.auth !== null) return reply.type(type).header('cache-control', 'private, no-cache').send(html);
     const body = Buffer.from(html, 'utf8');
     const entry: Entry = {
       body,
@@ -84,7 +90,7 @@ export class PageCache {
   }
 
   private send(req: FastifyRequest, reply: FastifyReply, entry: Entry): FastifyReply {
-    reply.type(entry.type).header('cache-control', CACHE_CONTROL).header('vary', 'accept-encoding').header('etag', entry.etag);
+    reply.type(entry.type).header('cache-control', CACHE_CONTROL).header('vary', 'accept-encoding, cookie').header('etag', entry.etag);
     const accepts = req.headers['accept-encoding'];
     if (typeof accepts === 'string' && /\bgzip\b/.test(accepts)) {
       entry.gzip ??= gzipSync(entry.body);

@@ -1,0 +1,187 @@
+/**
+ * Who is asking: a session cookie (browsers) or a personal API token
+ * (`Authorization: Bearer pb_…`, scripts), resolved once per request into
+ * `req.auth`. Routes then say what they need:
+ *
+ * - `requireUser`: someone signed in (pages redirect to /login, the API says 401).
+ * - `requireWrite`: a state change. With a session it also needs the CSRF
+ *   token, since a browser attaches the cookie to requests other sites make it
+ *   send; a bearer token is never attached by a browser, so it needs none, but
+ *   it must have the write scope.
+ *
+ * Every state-changing route uses `requireWrite` or, for signed-out forms
+ * (sign-up, sign-in), the CSRF check alone; test/routes.test.ts walks the
+ * route table to keep it so.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { apiTokenViewer } from '../accounts/api-tokens.js';
+import { sessionViewer, startSession } from '../accounts/sessions.js';
+import type { Viewer } from '../accounts/users.js';
+import type { AppContext } from '../context.js';
+import type { TokenScope } from '../db/schema.js';
+import { csrfProtection } from './csrf.js';
+import { sendError } from './errors.js';
+import type { SafeHtml } from './html.js';
+
+export interface Auth {
+  viewer: Viewer;
+  via: 'session' | 'token';
+  /** Sessions may do everything their person may; tokens what their scope allows. */
+  scope: TokenScope;
+  sessionId?: number;
+  tokenId?: number;
+  /** Unread notifications, for the page header (sessions only). */
+  unread: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is asking; null when nobody is signed in. */
+    auth: Auth | null;
+  }
+}
+
+const COOKIE = 'paperboy_session';
+// `__Host-`: only accepted when Secure, Path=/ and without Domain (no sibling subdomain can set it).
+const SECURE_COOKIE = '__Host-paperboy_session';
+
+function cookieName(ctx: AppContext): string {
+  return ctx.config.baseUrl.startsWith('https:') ? SECURE_COOKIE : COOKIE;
+}
+
+/** The signed-in person, or null. */
+export function viewerOf(req: FastifyRequest): Viewer | null {
+  return req.auth?.viewer ?? null;
+}
+
+/** Resolves `req.auth` on every request: a bearer token, else the session cookie. */
+export function installAuth(app: FastifyInstance, ctx: AppContext): void {
+  app.decorateRequest('auth', null);
+  app.addHook('onRequest', async (req, reply) => {
+    const header = req.headers.authorization;
+    if (header !== undefined) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      const found = match?.[1] === undefined ? null : await apiTokenViewer(ctx.database, match[1]);
+      if (found === null) {
+        reply.header('www-authenticate', 'Bearer realm="paperboy"');
+        return sendError(req, reply, 401, 'The API token is unknown or revoked. Create one in your settings (or with paperboy token create).');
+      }
+      req.auth = { viewer: found.viewer, via: 'token', scope: found.scope, tokenId: found.tokenId, unread: 0 };
+      return;
+    }
+    const token = req.cookies[cookieName(ctx)];
+    if (token === undefined) return;
+    const found = await sessionViewer(ctx.database, ctx.config, token);
+    if (found === null) {
+      // Ended, expired or unknown: drop the cookie so the next pages are anonymous (and cacheable).
+      clearSessionCookie(ctx, reply);
+      return;
+    }
+    const unread = await ctx.database.db
+      .selectFrom('notifications')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', found.viewer.id)
+      .where('read_at', 'is', null)
+      .executeTakeFirst();
+    req.auth = { viewer: found.viewer, via: 'session', scope: 'write', sessionId: found.sessionId, unread: Number(unread?.n ?? 0) };
+  });
+}
+
+/** Signs `userId` in on this browser: a new session (never a reused one) and its cookie. */
+export async function signIn(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, userId: number): Promise<void> {
+  const token = await startSession(ctx.database, ctx.config, userId, {
+    userAgent: req.headers['user-agent'],
+    ip: req.ip,
+  });
+  reply.setCookie(cookieName(ctx), token, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: ctx.config.baseUrl.startsWith('https:'),
+    maxAge: Math.floor(ctx.config.sessions.maxMs / 1000),
+  });
+}
+
+/** The session token this request carries, if any. */
+export function sessionToken(ctx: AppContext, req: FastifyRequest): string | undefined {
+  return req.cookies[cookieName(ctx)];
+}
+
+export function clearSessionCookie(ctx: AppContext, reply: FastifyReply): void {
+  reply.clearCookie(cookieName(ctx), { path: '/', secure: ctx.config.baseUrl.startsWith('https:') });
+}
+
+function isApi(req: FastifyRequest): boolean {
+  return req.url.startsWith('/api/');
+}
+
+function notSignedIn(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (isApi(req)) {
+    reply.header('www-authenticate', 'Bearer realm="paperboy"');
+    return sendError(req, reply, 401, 'Sign in, or send a personal API token as "Authorization: Bearer <token>".');
+  }
+  const next = req.method === 'GET' ? req.url : (req.headers.referer ?? '/');
+  return reply.redirect(`/login?next=${encodeURIComponent(safeNext(next))}`, 303);
+}
+
+/** `next` when it is a path on this site, else `/`: a sign-in link must not send people elsewhere. */
+export function safeNext(next: unknown): string {
+  if (typeof next !== 'string') return '/';
+  let path = next;
+  try {
+    // A full URL (the Referer) keeps only its path on this site.
+    if (/^https?:\/\//i.test(next)) {
+      const url = new URL(next);
+      path = url.pathname + url.search;
+    }
+  } catch {
+    return '/';
+  }
+  return path.startsWith('/') && !path.startsWith('//') && !path.startsWith('/\\') ? path : '/';
+}
+
+/** A preHandler: someone must be signed in. */
+export const requireUser: preHandlerAsyncHookHandler = async (req, reply) => {
+  if (req.auth === null) return notSignedIn(req, reply);
+};
+
+/** A preHandler for state changes by a signed-in person: CSRF for sessions, the write scope for tokens. */
+export function requireWrite(ctx: AppContext): preHandlerAsyncHookHandler {
+  const csrf = csrfProtection(ctx.config);
+  return async function (this: FastifyInstance, req, reply) {
+    const auth = req.auth;
+    if (auth === null) return notSignedIn(req, reply);
+    if (auth.via === 'token') {
+      if (auth.scope !== 'write') return sendError(req, reply, 403, 'This API token is read-only; create a token with the write scope.');
+      return;
+    }
+    return csrf.requireCsrf.call(this, req, reply);
+  };
+}
+
+/** A preHandler: the signed-in person must have one of `roles`. */
+export function requireRole(...roles: Viewer['role'][]): preHandlerAsyncHookHandler {
+  return async (req, reply) => {
+    if (req.auth === null) return notSignedIn(req, reply);
+    if (!roles.includes(req.auth.viewer.role)) return sendError(req, reply, 403, 'You are not allowed to do this.');
+  };
+}
+
+/** The account part of the page header for this request. */
+export interface HeaderAccount {
+  username: string;
+  unread: number;
+  /** The CSRF field of the sign-out form. */
+  csrfField: SafeHtml;
+}
+
+export function headerAccount(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): HeaderAccount | null {
+  const auth = req.auth;
+  if (auth === null || auth.via !== 'session') return null;
+  return { username: auth.viewer.username, unread: auth.unread, csrfField: csrfProtection(ctx.config).field(req, reply) };
+}
+
+/** An HTML form's CSRF field. */
+export function csrfField(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): SafeHtml {
+  return csrfProtection(ctx.config).field(req, reply);
+}
