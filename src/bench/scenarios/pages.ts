@@ -22,7 +22,9 @@
  * Knobs (environment): BENCH_PAGES_DURATION (measured seconds per route,
  * default 15), BENCH_PAGES_WARMUP (warm-up seconds, default 3),
  * BENCH_PAGES_ROUTES (comma list of front,day,paper; default all),
- * BENCH_PAGES_PROCESSES (comma list of web process counts; default 1,2),
+ * BENCH_PAGES_PROCESSES (comma list of web process counts, measured in that
+ * order; default 1,2; a repeated count measures again in the same run, e.g.
+ * 1,2,1,2,1,2 for medians without importing again on PostgreSQL),
  * BENCH_PAGES_CPU_PROF=1 (run the server under `node --cpu-prof`; profiles go
  * to bench-out/profiles/), BENCH_PAGES_LOG_LEVEL (server LOG_LEVEL, default warn).
  */
@@ -82,7 +84,7 @@ interface Settings {
   durationS: number;
   warmupS: number;
   routes: RouteKey[];
-  /** Web process counts to measure every route with, in order. */
+  /** Web process counts to measure every route with, in order (repeats allowed). */
   processes: number[];
   cpuProf: boolean;
   logLevel: string;
@@ -106,7 +108,7 @@ function readSettings(): Settings {
     if (!ROUTE_KEYS.includes(r as RouteKey)) throw new Error(`BENCH_PAGES_ROUTES: unknown route "${r}" (use ${ROUTE_KEYS.join(',')})`);
   }
   const rawProcesses = process.env.BENCH_PAGES_PROCESSES || '1,2';
-  const processes = [...new Set(rawProcesses.split(',').map((p) => p.trim()).filter(Boolean).map(Number))];
+  const processes = rawProcesses.split(',').map((p) => p.trim()).filter(Boolean).map(Number);
   if (processes.length === 0 || processes.some((n) => !Number.isInteger(n) || n < 1 || n > MAX_PROCESSES)) {
     throw new Error(`BENCH_PAGES_PROCESSES must be a comma list of integers in 1..${MAX_PROCESSES}, got "${rawProcesses}"`);
   }
