@@ -9,6 +9,7 @@ import { apiRoutes } from './api/routes.js';
 import { schemaStatus } from './db/migrate.js';
 import type { AppContext } from './context.js';
 import { keywordIndexStatus } from './search/index-status.js';
+import { accountRoutes } from './web/account-pages.js';
 import { assetRoutes } from './web/assets.js';
 import { installAuth } from './web/auth.js';
 import { installErrorHandlers } from './web/errors.js';
@@ -66,6 +67,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(feedRoutes(ctx));
   await app.register(searchRoutes(ctx));
   await app.register(paperRoutes(ctx));
+  await app.register(accountRoutes(ctx));
   await app.register(syndicationRoutes(ctx));
   await app.register(apiRoutes(ctx), { prefix: '/api' });
   return app;

@@ -7,6 +7,7 @@
  */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../config.js';
+import type { AppContext } from '../context.js';
 import type { Database } from '../db/connection.js';
 import type { Logger } from '../log.js';
 
@@ -78,4 +79,16 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom'>, datab
       transports.delete(config.smtpUrl);
     },
   };
+}
+
+const mailers = new WeakMap<AppContext, Mailer>();
+
+/** The mailer of `ctx`, made on first use and closed with its database. */
+export function mailerFor(ctx: AppContext): Mailer {
+  let mailer = mailers.get(ctx);
+  if (mailer === undefined) {
+    mailer = createMailer(ctx.config, ctx.database, ctx.log);
+    mailers.set(ctx, mailer);
+  }
+  return mailer;
 }
