@@ -8,18 +8,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { ArxivApiClient, ArxivApiError, baseId } from '../arxiv/api-client.js';
-import { ArxivHttpError, ArxivUnreachableError, sharedArxivHttp } from '../arxiv/http.js';
+import { ensurePaper } from '../arxiv/fetch-paper.js';
 import type { AppContext } from '../context.js';
-import { withPaperBatch } from '../db/paper-writer.js';
 import { entryByArxivId, type FeaturedInfo } from '../feeds/feed.js';
-import { prepareItem } from '../ingest/prepare.js';
-import type { ParseItem } from '../ingest/record.js';
 import { parseArxivId } from '../papers/arxiv-id.js';
 import { arxivAbsUrl, isArxivPaperId, toBibtex, toRis } from '../papers/citation.js';
 import { computeDigest, storedDigest, type Digest } from '../papers/digest.js';
 import { paperMarkdown, type PaperDigest } from '../papers/markdown.js';
-import { findPaperByArxivId, type Paper } from '../papers/repository.js';
+import type { Paper } from '../papers/repository.js';
 import { findCategory } from '../papers/taxonomy.js';
 import { categoryChips, featuredLabel, lead, paperPath } from './card.js';
 import { csrfProtection, type CsrfProtection } from './csrf.js';
@@ -37,9 +33,6 @@ const CONTENT_TYPES: Record<Exclude<Format, 'html'>, string> = {
   ris: 'application/x-research-info-systems; charset=utf-8',
 };
 const SUFFIX_RE = /\.(md|bib|ris)$/;
-/** Fetches from arXiv per client: each costs a slot in the instance's one-request-per-3-s arXiv queue. */
-// Longer than arXiv's usual answer, shorter than a person waits for a page.
-const FETCH_TIMEOUT_MS = 30_000;
 const ID_EXAMPLES = 'arXiv ids look like 2106.09685 or hep-th/9901001';
 
 
@@ -329,50 +322,15 @@ async function showPaper(ctx: AppContext, csrf: CsrfProtection, req: FastifyRequ
   }
 }
 
-/** Why a fetch failed, as the user should read it, with the status to answer. */
-function fetchFailure(err: unknown, id: string): { status: number; message: string } | null {
-  if (err instanceof ArxivUnreachableError) {
-    return { status: 503, message: `arXiv cannot be reached from this server right now (${err.message}). arXiv:${id} was not fetched; try again later.` };
-  }
-  if (err instanceof ArxivHttpError) {
-    return { status: 503, message: `arXiv is not answering properly right now (${err.status === null ? 'no response' : `HTTP ${err.status}`}). arXiv:${id} was not fetched; try again in a few minutes.` };
-  }
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
-    return { status: 503, message: `arXiv did not answer within ${FETCH_TIMEOUT_MS / 1000} seconds. arXiv:${id} was not fetched; try again later.` };
-  }
-  if (err instanceof ArxivApiError) return { status: 502, message: `arXiv refused the lookup of ${id}: ${err.message}` };
-  return null;
-}
-
 /** POST handler: look the id up on arXiv, store it like an import, redirect to its page. */
 async function fetchPaper(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, raw: string): Promise<FastifyReply> {
   const id = parseArxivId(raw)?.id ?? null;
   if (id === null || !isArxivPaperId(id)) return malformed(req, reply, raw);
-  // Already here (fetched meanwhile, or a double submit): nothing to ask arXiv.
-  if ((await findPaperByArxivId(ctx.database, id)) !== undefined) return reply.redirect(paperPath(id), 303);
-
-  const api = new ArxivApiClient(sharedArxivHttp(ctx.config, ctx.log), ctx.config.arxiv.apiUrl);
-  let items: ParseItem[];
-  try {
-    const result = await api.lookup([id], { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-    items = result.items.filter((i) => i.kind === 'paper' && parseArxivId(baseId(i.paper.id))?.id === id);
-  } catch (err) {
-    const failure = fetchFailure(err, id);
-    if (failure === null) throw err;
-    req.log.warn({ err, arxivId: id }, 'fetching a paper from arXiv failed');
-    if (failure.status === 503) reply.header('retry-after', '60');
-    return sendError(req, reply, failure.status, failure.message);
+  const result = await ensurePaper(ctx, id, req.log);
+  if (!result.ok) {
+    if (result.retryAfter !== undefined) reply.header('retry-after', String(result.retryAfter));
+    return sendError(req, reply, result.status, result.message);
   }
-  if (items.length === 0) return sendError(req, reply, 404, `arXiv has no paper with the id ${id}.`);
-
-  // The same store as harvests and imports: validation, merge, categories and the search index.
-  const outcomes = await withPaperBatch(ctx.database, (writer) => writer.apply(items.map(prepareItem)));
-  if ((await findPaperByArxivId(ctx.database, id)) === undefined) {
-    const reason = outcomes.map((o) => (o.status === 'skipped' ? o.reason : o.status)).join('; ');
-    req.log.warn({ arxivId: id, reason }, "arXiv's record could not be stored");
-    return sendError(req, reply, 502, `arXiv's record for ${id} could not be stored: ${reason}`);
-  }
-  req.log.info({ arxivId: id, outcomes: outcomes.map((o) => o.status) }, 'fetched paper from arXiv');
   return reply.redirect(paperPath(id), 303);
 }
 
