@@ -6,6 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { apiRoutes } from './api/routes.js';
+import { upvoteApiRoutes } from './api/upvote-routes.js';
 import { schemaStatus } from './db/migrate.js';
 import type { AppContext } from './context.js';
 import { keywordIndexStatus } from './search/index-status.js';
@@ -19,6 +20,7 @@ import { paperRoutes } from './web/paper-page.js';
 import { rateLimitOptions } from './web/rate-limits.js';
 import { searchRoutes } from './web/search-page.js';
 import { syndicationRoutes } from './web/syndication-routes.js';
+import { installUpvoteButtons, upvotePageRoutes } from './web/upvote-routes.js';
 
 /**
  * Builds the web application. No I/O happens here beyond what the context
@@ -47,13 +49,15 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     },
     strictTransportSecurity: ctx.config.baseUrl.startsWith('https:'),
   });
-  await app.register(etag, { weak: true });
   await app.register(cookie);
   await app.register(formbody);
   // Limits are opted into per route (search, fetching from arXiv): see docs/rate-limits.md.
   await app.register(rateLimit, rateLimitOptions(ctx.database));
   installErrorHandlers(app);
+  // Before the ETag plugin: a signed-in page gets its header filled in before its ETag is computed.
   installAuth(app, ctx);
+  installUpvoteButtons(app, ctx);
+  await app.register(etag, { weak: true });
   // Before the routes, so its timing hook covers every one of them.
   if (ctx.config.metricsEnabled) installMetrics(app, ctx);
 
@@ -69,7 +73,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(paperRoutes(ctx));
   await app.register(accountRoutes(ctx));
   await app.register(syndicationRoutes(ctx));
+  await app.register(upvotePageRoutes(ctx));
   await app.register(apiRoutes(ctx), { prefix: '/api' });
+  await app.register(upvoteApiRoutes(ctx), { prefix: '/api' });
   return app;
 }
 

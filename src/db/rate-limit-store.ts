@@ -139,10 +139,13 @@ export function databaseRateLimitStore(database: Database, { pruneEvery = PRUNE_
         .catch((err: unknown) => callback(asError(err)));
     }
 
-    /** A store for one route: its own counters, so one route's budget never spends another's. */
+    /** A store for one route (or group of routes): its own counters, so one route's budget never spends another's. */
     child(routeOptions: RouteOptions): DatabaseRateLimitStore {
       // The plugin passes the route's options as routeInfo (typed as the plugin's own options).
-      const info = (routeOptions as { routeInfo?: { method?: unknown; url?: unknown } }).routeInfo ?? {};
+      const options = routeOptions as { routeInfo?: { method?: unknown; url?: unknown }; groupId?: unknown };
+      // Routes that name a group share its counters (src/web/rate-limits.ts).
+      if (typeof options.groupId === 'string') return new DatabaseRateLimitStore(undefined, `${this.prefix}${options.groupId}|`);
+      const info = options.routeInfo ?? {};
       // Fastify adds a HEAD route beside each GET with the same options; it does the
       // same work, so it spends the same budget.
       const method = String(info.method ?? '') === 'HEAD' ? 'GET' : String(info.method ?? '');

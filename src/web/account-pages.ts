@@ -23,7 +23,7 @@ import { hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } fr
 import { endSession, endSessions } from '../accounts/sessions.js';
 import { createUser, emailKey, emailProblem, findAccount } from '../accounts/users.js';
 import type { AppContext } from '../context.js';
-import { clearSessionCookie, csrfField, headerAccount, safeNext, sessionToken, signIn } from './auth.js';
+import { clearSessionCookie, csrfField, safeNext, sessionToken, signIn } from './auth.js';
 import { csrfProtection } from './csrf.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
@@ -61,8 +61,8 @@ function notice(message: string | SafeHtml, kind: 'status' | 'alert' = 'status')
 export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
   const csrf = csrfProtection(ctx.config);
   const limited = { preHandler: csrf.requireCsrf, config: rateLimit(ctx.config, 'auth') };
-  const page = (req: FastifyRequest, reply: FastifyReply, title: string, body: SafeHtml): SafeHtml =>
-    layout({ title: `${title} · Paperboy`, account: headerAccount(ctx, req, reply) }, body);
+  const page = (_req: FastifyRequest, _reply: FastifyReply, title: string, body: SafeHtml): SafeHtml =>
+    layout({ title: `${title} · Paperboy` }, body);
 
   const signupPage = (req: FastifyRequest, reply: FastifyReply, values: z.infer<typeof SignupForm>, problems: Problems, status = 200) =>
     sendPage(

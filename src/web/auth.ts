@@ -22,6 +22,7 @@ import type { TokenScope } from '../db/schema.js';
 import { csrfProtection } from './csrf.js';
 import { sendError } from './errors.js';
 import type { SafeHtml } from './html.js';
+import { accountNav, ANONYMOUS_ACCOUNT_NAV } from './layout.js';
 
 export interface Auth {
   viewer: Viewer;
@@ -84,6 +85,22 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
       .where('read_at', 'is', null)
       .executeTakeFirst();
     req.auth = { viewer: found.viewer, via: 'session', scope: 'write', sessionId: found.sessionId, unread: Number(unread?.n ?? 0) };
+  });
+  personaliseHtml(ctx, app);
+}
+
+/**
+ * Fills a signed-in person's header into HTML pages as they are sent (see
+ * layout.ts ANONYMOUS_ACCOUNT_NAV), and keeps their pages out of shared caches.
+ */
+function personaliseHtml(ctx: AppContext, app: FastifyInstance): void {
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.auth?.via !== 'session' || typeof payload !== 'string') return payload;
+    const type = reply.getHeader('content-type');
+    if (typeof type !== 'string' || !type.startsWith('text/html')) return payload;
+    reply.header('cache-control', 'private, no-cache');
+    const account = headerAccount(ctx, req, reply);
+    return account === null ? payload : payload.replace(ANONYMOUS_ACCOUNT_NAV, accountNav(account).value);
   });
 }
 

@@ -1,6 +1,6 @@
 import { assetUrl } from './assets.js';
 import type { HeaderAccount } from './auth.js';
-import { html, type SafeHtml } from './html.js';
+import { html, raw, type SafeHtml } from './html.js';
 
 /** Another form of the page's content (a feed, Markdown), announced with `<link rel="alternate">`. */
 export interface AlternateFeed {
@@ -23,14 +23,19 @@ export interface PageOptions {
   canonical?: string;
   /** Pages that show TeX load the bundled KaTeX. */
   math?: boolean;
-  /** The signed-in person (see auth.ts headerAccount); omitted or null on anonymous pages, which may be cached. */
-  account?: HeaderAccount | null;
 }
 
-function accountNav(account: HeaderAccount | null | undefined): SafeHtml {
-  if (!account) {
-    return html`<nav class="account-nav" aria-label="Account"><a href="/login">Log in</a> <a href="/signup">Sign up</a></nav>`;
-  }
+/**
+ * The header's account links of an anonymous page. Pages are rendered (and
+ * cached) anonymous; for a signed-in request auth.ts swaps this exact markup
+ * for the person's links as the response is sent, so no page has to thread
+ * the viewer through to the layout and no cached page ever holds a name.
+ */
+export const ANONYMOUS_ACCOUNT_NAV =
+  '<nav class="account-nav" aria-label="Account"><a href="/login">Log in</a> <a href="/signup">Sign up</a></nav>';
+
+/** The header's account links of a signed-in person. */
+export function accountNav(account: HeaderAccount): SafeHtml {
   const unread = account.unread > 0 ? html` <span class="badge" aria-label="${account.unread} unread">${account.unread}</span>` : '';
   return html`<nav class="account-nav" aria-label="Account">
 <a href="/u/${account.username}">${account.username}</a>
@@ -84,7 +89,7 @@ ${navLink('/api/docs', 'API', section === 'api')}
 <input id="site-q" type="search" name="q" value="${options.query ?? ''}" placeholder="Search papers" autocomplete="off">
 <button type="submit">Search</button>
 </form>
-${accountNav(options.account)}
+${raw(ANONYMOUS_ACCOUNT_NAV)}
 <div class="subscribe-slot" id="subscribe"></div>
 </div>
 </header>

@@ -7,17 +7,41 @@
  * over a limit get 429 with `Retry-After` and the `x-ratelimit-*` headers.
  * The numbers are configuration (RATE_LIMIT_*); see docs/rate-limits.md.
  */
-import type { errorResponseBuilderContext, RateLimitPluginOptions } from '@fastify/rate-limit';
+import type { errorResponseBuilderContext, RateLimitOptions, RateLimitPluginOptions } from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
 import { databaseRateLimitStore } from '../db/rate-limit-store.js';
+import type {} from './auth.js';
 
 export type RateLimitName = keyof Config['rateLimits'];
 
-/** The route option for limit `name`. */
-export function rateLimit(config: Config, name: RateLimitName): { rateLimit: Config['rateLimits'][RateLimitName] } {
-  return { rateLimit: config.rateLimits[name] };
+/** Limits counted per person (every session and token of one account together), not per address. */
+const PER_USER: ReadonlySet<RateLimitName> = new Set(['write', 'submit']);
+
+/**
+ * The route option for limit `name`. Routes of one name share one budget
+ * (signing in by password, by link and resetting spend one sign-in budget).
+ * Writes and submissions count per account. Elsewhere a request with a
+ * personal API token counts against that token, with the higher token limit,
+ * so scripts are not throttled with the anonymous traffic of their address.
+ */
+export function rateLimit(config: Config, name: RateLimitName): { rateLimit: RateLimitOptions } {
+  const limit = config.rateLimits[name];
+  const perUser = PER_USER.has(name);
+  return {
+    rateLimit: {
+      timeWindow: limit.timeWindow,
+      groupId: name,
+      keyGenerator: (req: FastifyRequest) => {
+        const auth = req.auth;
+        if (auth !== null && perUser) return `user:${auth.viewer.id}`;
+        if (auth?.via === 'token') return `token:${auth.tokenId ?? 0}`;
+        return req.ip;
+      },
+      max: (req: FastifyRequest) => (req.auth?.via === 'token' && !perUser ? config.tokenRateLimit.max : limit.max),
+    },
+  };
 }
 
 /** The error a limited request fails with; the error handler renders it as JSON or an HTML page. */
