@@ -74,10 +74,20 @@ export async function applyCategoryRule(database: Database, categories: readonly
   });
 }
 
+/** The featuring a paper already has, as `already_featured` errors report it. */
+export interface ExistingFeature {
+  /** The feed day, YYYY-MM-DD. */
+  on: string;
+  source: FeatureSource;
+  /** Unfeatured by a curator (kept, not shown). */
+  hidden: boolean;
+}
+
 export class FeatureError extends Error {
   constructor(
     readonly code: 'not_found' | 'already_featured',
     message: string,
+    readonly existing?: ExistingFeature,
   ) {
     super(message);
     this.name = 'FeatureError';
@@ -91,25 +101,31 @@ export interface FeatureRequest {
   source: Exclude<FeatureSource, 'rule'>;
   /** Username of the curator or submitter. */
   by: string;
+  /**
+   * Only a paper never featured before, by anyone, hidden or not: submissions
+   * neither take a paper from the rule's day nor revive one a curator hid.
+   */
+  onlyIfNew?: boolean;
 }
 
 /**
  * Features a paper by hand. A paper featured by the rule or hidden earlier is
  * moved to the requested day and credited to the person; one already featured
- * by a person stays as it is (`already_featured`).
+ * by a person stays as it is (`already_featured`); with `onlyIfNew`, so does
+ * any paper featured before. The error carries the existing featuring.
  */
 export async function featurePaper(database: Database, request: FeatureRequest, now = new Date()): Promise<void> {
   await database.db.transaction().execute(async (trx) => {
     const paper = await trx.selectFrom('papers').select('id').where('arxiv_id', '=', request.arxivId).executeTakeFirst();
     if (paper === undefined) throw new FeatureError('not_found', `No paper ${request.arxivId} in this instance.`);
-    const existing = await trx
-      .selectFrom('featured')
-      .select(['source', 'hidden_at'])
-      .where('paper_id', '=', paper.id)
-      .executeTakeFirst();
-    if (existing && existing.source !== 'rule' && existing.hidden_at === null) {
-      throw new FeatureError('already_featured', `${request.arxivId} is already featured.`);
-    }
+    const readExisting = () =>
+      trx.selectFrom('featured').select(['featured_on', 'source', 'hidden_at']).where('paper_id', '=', paper.id).executeTakeFirst();
+    const alreadyFeatured = (existing: { featured_on: string; source: FeatureSource; hidden_at: string | null }) =>
+      new FeatureError('already_featured', `${request.arxivId} is already featured.`, {
+        on: existing.featured_on,
+        source: existing.source,
+        hidden: existing.hidden_at !== null,
+      });
     const row = {
       featured_on: request.on,
       source: request.source,
@@ -118,6 +134,21 @@ export async function featurePaper(database: Database, request: FeatureRequest, 
       hidden_at: null,
       hidden_by: null,
     };
+    if (request.onlyIfNew === true) {
+      // Insert-or-nothing rather than read-then-insert: of two people submitting
+      // the same paper at once, exactly one wins on either engine.
+      const inserted = await trx
+        .insertInto('featured')
+        .values({ paper_id: paper.id, ...row })
+        .onConflict((oc) => oc.column('paper_id').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return;
+      const existing = await readExisting();
+      if (existing === undefined) throw new Error(`featured row of ${request.arxivId} vanished during the insert`);
+      throw alreadyFeatured(existing);
+    }
+    const existing = await readExisting();
+    if (existing && existing.source !== 'rule' && existing.hidden_at === null) throw alreadyFeatured(existing);
     await trx
       .insertInto('featured')
       .values({ paper_id: paper.id, ...row })
