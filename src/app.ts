@@ -6,6 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { apiRoutes } from './api/routes.js';
+import { submitApiRoutes } from './api/submit-routes.js';
 import { upvoteApiRoutes } from './api/upvote-routes.js';
 import { schemaStatus } from './db/migrate.js';
 import type { AppContext } from './context.js';
@@ -19,6 +20,7 @@ import { installMetrics } from './web/metrics.js';
 import { paperRoutes } from './web/paper-page.js';
 import { rateLimitOptions } from './web/rate-limits.js';
 import { searchRoutes } from './web/search-page.js';
+import { submitRoutes } from './web/submit-routes.js';
 import { syndicationRoutes } from './web/syndication-routes.js';
 import { installUpvoteButtons, upvotePageRoutes } from './web/upvote-routes.js';
 
@@ -74,8 +76,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(accountRoutes(ctx));
   await app.register(syndicationRoutes(ctx));
   await app.register(upvotePageRoutes(ctx));
+  await app.register(submitRoutes(ctx));
   await app.register(apiRoutes(ctx), { prefix: '/api' });
   await app.register(upvoteApiRoutes(ctx), { prefix: '/api' });
+  await app.register(submitApiRoutes(ctx), { prefix: '/api' });
   return app;
 }
 

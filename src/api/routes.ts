@@ -41,7 +41,7 @@ const ALL_DAYS = { from: '0000-01-01', to: '9999-12-31' };
 const allowedKeys = new WeakMap<z.ZodType, string[]>();
 
 /** Parses input with a schema, or answers 400 naming every problem and returns undefined. */
-function validate<S extends z.ZodType>(
+export function validate<S extends z.ZodType>(
   schema: S,
   input: unknown,
   req: FastifyRequest,

@@ -197,6 +197,18 @@ export const OldStylePaperIdParams = z.strictObject({
 });
 export type OldStylePaperIdParams = z.infer<typeof OldStylePaperIdParams>;
 
+/** `POST /api/papers/submit`. */
+export const SubmitPaperBody = z
+  .strictObject({
+    id: z
+      .string({ error: 'is required: an arXiv id or arxiv.org URL' })
+      .max(2000, 'must be at most 2000 characters')
+      .meta({ examples: ['2401.01234', 'https://arxiv.org/abs/2401.01234v2', 'hep-th/9901001'] })
+      .describe('arXiv id (new or old style, version optional) or its arxiv.org abs or pdf URL.'),
+  })
+  .describe('The paper to submit.');
+export type SubmitPaperBody = z.infer<typeof SubmitPaperBody>;
+
 // --- responses ---
 
 /** Every error answer: a stable code and a human-readable message. */

@@ -9,7 +9,7 @@ export interface AlternateFeed {
   type: 'application/rss+xml' | 'application/atom+xml' | 'text/markdown';
 }
 
-export type NavSection = 'daily' | 'trending' | 'search' | 'api' | null;
+export type NavSection = 'daily' | 'trending' | 'search' | 'submit' | 'api' | null;
 
 export interface PageOptions {
   title: string;
@@ -82,6 +82,7 @@ ${
 ${navLink('/papers', 'Daily', section === 'daily')}
 ${navLink('/papers/trending', 'Trending', section === 'trending')}
 ${navLink('/search', 'Search', section === 'search')}
+${navLink('/papers/submit', 'Submit', section === 'submit')}
 ${navLink('/api/docs', 'API', section === 'api')}
 </nav>
 <form class="site-search" role="search" method="get" action="/search">
