@@ -9,6 +9,7 @@ import { reindexCommand } from './commands/reindex.js';
 import { searchRunCommand } from './commands/search-run.js';
 import { searchCommand } from './commands/search.js';
 import { serveCommand } from './commands/serve.js';
+import { tokenCommand, userCommand } from './commands/users.js';
 import { UsageError } from './usage.js';
 
 /** Builds the `paperboy` command tree. */
@@ -26,6 +27,8 @@ export function buildProgram(): Command {
   program.addCommand(searchRunCommand());
   program.addCommand(reindexCommand());
   program.addCommand(backupCommand());
+  program.addCommand(userCommand());
+  program.addCommand(tokenCommand());
   return program;
 }
 

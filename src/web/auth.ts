@@ -98,7 +98,8 @@ function personaliseHtml(ctx: AppContext, app: FastifyInstance): void {
     if (req.auth?.via !== 'session' || typeof payload !== 'string') return payload;
     const type = reply.getHeader('content-type');
     if (typeof type !== 'string' || !type.startsWith('text/html')) return payload;
-    reply.header('cache-control', 'private, no-cache');
+    const cacheControl = reply.getHeader('cache-control');
+    if (typeof cacheControl !== 'string' || !cacheControl.startsWith('private')) reply.header('cache-control', 'private, no-cache');
     const account = headerAccount(ctx, req, reply);
     return account === null ? payload : payload.replace(ANONYMOUS_ACCOUNT_NAV, accountNav(account).value);
   });
@@ -172,6 +173,21 @@ export function requireWrite(ctx: AppContext): preHandlerAsyncHookHandler {
       if (auth.scope !== 'write') return sendError(req, reply, 403, 'This API token is read-only; create a token with the write scope.');
       return;
     }
+    return csrf.requireCsrf.call(this, req, reply);
+  };
+}
+
+/**
+ * A preHandler for account settings (sessions, tokens, email, deletion): a
+ * browser session with its CSRF token only. A leaked API token must not be
+ * able to mint more tokens, end the owner's sessions or delete the account.
+ */
+export function requireSessionWrite(ctx: AppContext): preHandlerAsyncHookHandler {
+  const csrf = csrfProtection(ctx.config);
+  return async function (this: FastifyInstance, req, reply) {
+    const auth = req.auth;
+    if (auth === null) return notSignedIn(req, reply);
+    if (auth.via !== 'session') return sendError(req, reply, 403, 'Account settings can only be changed when signed in with a browser, not with an API token.');
     return csrf.requireCsrf.call(this, req, reply);
   };
 }

@@ -16,12 +16,12 @@ export function tempDataDir(prefix = 'paperboy-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Runs the real `paperboy` binary as a child process and collects its output. */
-export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
+/** Runs the real `paperboy` binary as a child process and collects its output; `input` is piped to its stdin. */
+export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000, input?: string): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       timeout: timeoutMs,
     });
     let stdout = '';
@@ -29,6 +29,8 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
+    // No input: an empty, closed stdin, as from /dev/null.
+    child.stdin.end(input ?? '');
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
   });
 }

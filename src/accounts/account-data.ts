@@ -1,0 +1,138 @@
+/**
+ * A person's data as a whole: the export they can download, and what deleting
+ * their account removes. Deleting keeps the discussion readable: their
+ * comments stay as tombstones (no author, no body) so replies keep their
+ * place, and the counters of the papers they upvoted or discussed are
+ * recounted in the same transaction.
+ */
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '../db/connection.js';
+import type { DB } from '../db/schema.js';
+
+export interface AccountExport {
+  exportedAt: string;
+  account: { username: string; email: string; role: string; emailVerifiedAt: string | null; createdAt: string };
+  sessions: { createdAt: string; lastSeenAt: string; userAgent: string | null; ip: string | null }[];
+  apiTokens: { name: string; scope: string; createdAt: string; lastUsedAt: string | null }[];
+  upvotes: { paper: string; at: string }[];
+  comments: {
+    id: number;
+    paper: string;
+    parentId: number | null;
+    body: string;
+    createdAt: string;
+    editedAt: string | null;
+    deletedAt: string | null;
+    revisions: { body: string; createdAt: string }[];
+  }[];
+  submissions: { paper: string; featuredOn: string; at: string }[];
+  notifications: { kind: string; commentId: number; createdAt: string; readAt: string | null }[];
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export async function exportAccount(database: Database, userId: number): Promise<AccountExport | null> {
+  const { db } = database;
+  const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+  if (user === undefined) return null;
+  const [sessions, tokens, upvotes, comments, revisions, submissions, notifications] = await Promise.all([
+    db.selectFrom('sessions').selectAll().where('user_id', '=', userId).orderBy('id').execute(),
+    db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('id').execute(),
+    db
+      .selectFrom('upvotes')
+      .innerJoin('papers', 'papers.id', 'upvotes.paper_id')
+      .select(['papers.arxiv_id', 'upvotes.created_at'])
+      .where('upvotes.user_id', '=', userId)
+      .orderBy('upvotes.created_at')
+      .execute(),
+    db
+      .selectFrom('comments')
+      .innerJoin('papers', 'papers.id', 'comments.paper_id')
+      .select(['comments.id', 'papers.arxiv_id', 'comments.parent_id', 'comments.body', 'comments.created_at', 'comments.edited_at', 'comments.deleted_at'])
+      .where('comments.user_id', '=', userId)
+      .orderBy('comments.id')
+      .execute(),
+    db
+      .selectFrom('comment_revisions')
+      .innerJoin('comments', 'comments.id', 'comment_revisions.comment_id')
+      .select(['comment_revisions.comment_id', 'comment_revisions.body', 'comment_revisions.created_at'])
+      .where('comments.user_id', '=', userId)
+      .orderBy('comment_revisions.id')
+      .execute(),
+    db
+      .selectFrom('featured')
+      .innerJoin('papers', 'papers.id', 'featured.paper_id')
+      .select(['papers.arxiv_id', 'featured.featured_on', 'featured.featured_at'])
+      .where('featured.source', '=', 'submission')
+      .where('featured.featured_by', '=', user.username)
+      .orderBy('featured.featured_at')
+      .execute(),
+    db.selectFrom('notifications').selectAll().where('user_id', '=', userId).orderBy('id').execute(),
+  ]);
+  return {
+    exportedAt: new Date().toISOString(),
+    account: {
+      username: user.username,
+      email: user.email,
+      role: user.role,
+      emailVerifiedAt: user.email_verified_at,
+      createdAt: user.created_at,
+    },
+    sessions: sessions.map((s) => ({ createdAt: iso(s.created_at), lastSeenAt: iso(s.last_seen_at), userAgent: s.user_agent, ip: s.ip })),
+    apiTokens: tokens.map((t) => ({ name: t.name, scope: t.scope, createdAt: t.created_at, lastUsedAt: t.last_used_at })),
+    upvotes: upvotes.map((u) => ({ paper: u.arxiv_id, at: u.created_at })),
+    comments: comments.map((c) => ({
+      id: c.id,
+      paper: c.arxiv_id,
+      parentId: c.parent_id,
+      body: c.body,
+      createdAt: c.created_at,
+      editedAt: c.edited_at,
+      deletedAt: c.deleted_at,
+      revisions: revisions.filter((r) => r.comment_id === c.id).map((r) => ({ body: r.body, createdAt: r.created_at })),
+    })),
+    submissions: submissions.map((s) => ({ paper: s.arxiv_id, featuredOn: s.featured_on, at: s.featured_at })),
+    notifications: notifications.map((n) => ({ kind: n.kind, commentId: n.comment_id, createdAt: n.created_at, readAt: n.read_at })),
+  };
+}
+
+/** Recounts the upvote and comment counters of `paperIds` from their rows. */
+async function recount(trx: Transaction<DB>, paperIds: number[]): Promise<void> {
+  if (paperIds.length === 0) return;
+  await trx
+    .updateTable('papers')
+    .set({
+      upvotes: sql<number>`(SELECT count(*) FROM upvotes WHERE upvotes.paper_id = papers.id)`,
+      comment_count: sql<number>`(SELECT count(*) FROM comments WHERE comments.paper_id = papers.id AND comments.deleted_at IS NULL)`,
+    })
+    .where('id', 'in', paperIds)
+    .execute();
+}
+
+/**
+ * Deletes an account: sessions, tokens, email links, upvotes and
+ * notifications go with it (foreign keys), comments become tombstones, and
+ * submissions no longer name it. Returns false when there was no such account.
+ */
+export async function deleteAccount(database: Database, userId: number): Promise<boolean> {
+  return database.db.transaction().execute(async (trx) => {
+    const user = await trx.selectFrom('users').select('username').where('id', '=', userId).executeTakeFirst();
+    if (user === undefined) return false;
+    const upvoted = await trx.selectFrom('upvotes').select('paper_id').where('user_id', '=', userId).execute();
+    const discussed = await trx.selectFrom('comments').select('paper_id').where('user_id', '=', userId).execute();
+    const now = new Date().toISOString();
+    await trx
+      .updateTable('comments')
+      .set({ body: '', user_id: null, deleted_at: sql<string>`coalesce(deleted_at, ${now})` })
+      .where('user_id', '=', userId)
+      .execute();
+    await trx
+      .deleteFrom('comment_revisions')
+      .where('comment_id', 'in', (eb) => eb.selectFrom('comments').select('id').where('user_id', 'is', null).where('body', '=', ''))
+      .execute();
+    await trx.updateTable('featured').set({ featured_by: null }).where('source', '=', 'submission').where('featured_by', '=', user.username).execute();
+    await trx.deleteFrom('users').where('id', '=', userId).execute();
+    await recount(trx, [...new Set([...upvoted, ...discussed].map((r) => r.paper_id))]);
+    return true;
+  });
+}
