@@ -1,5 +1,5 @@
 /**
- * Schemas of the read-only JSON API: every query string and path parameter it
+ * Schemas of the JSON API: every query string and path parameter it
  * accepts and every body it answers with. Handlers validate input with these,
  * presenters are typed by them, and the OpenAPI document (`openApiDocument`)
  * is generated from them, so the three cannot drift apart.
@@ -318,23 +318,41 @@ export const DailyPaper = PaperSearchResult.extend({
 }).describe('A featured paper of the feed.');
 export type DailyPaper = z.infer<typeof DailyPaper>;
 
+/** The answer of the upvote endpoints. */
+export const UpvoteState = z
+  .object({
+    upvoted: z.boolean().describe('Whether you upvote the paper (after this request).'),
+    upvotes: z.number().int().describe('The paper\'s upvote count (after this request).'),
+  })
+  .describe('Your upvote of a paper and its count.');
+export type UpvoteState = z.infer<typeof UpvoteState>;
+
 /** Response schemas by the name the OpenAPI document gives them. */
-export const COMPONENTS = { Error: ApiError, Author, User, Featured, Link, Paper, PaperSearchResult, DailyPaper } as const;
+export const COMPONENTS = { Error: ApiError, Author, User, Featured, Link, Paper, PaperSearchResult, DailyPaper, UpvoteState } as const;
 export type ComponentName = keyof typeof COMPONENTS;
 
 // --- the route table the OpenAPI document is generated from ---
 
+export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 422 | 429 | 503;
+
 export interface Endpoint {
+  /** Default `get`. */
+  method?: HttpMethod;
   path: string;
   summary: string;
   description: string;
   query: z.ZodType;
   params?: z.ZodType;
-  /** A component, or an array of it; `html` for the docs page, `openapi` for the document itself. */
-  response: { component: ComponentName; array: boolean } | 'html' | 'openapi';
+  /** The JSON request body, if the endpoint takes one. */
+  body?: z.ZodType;
+  /** A component, or an array of it (answered with `status`, default 200); `html` for the docs page, `openapi` for the document itself. */
+  response: { component: ComponentName; array: boolean; status?: 200 | 201 } | 'html' | 'openapi';
   /** Response headers worth documenting. */
   headers?: Record<string, string>;
-  errors: readonly (400 | 404 | 429)[];
+  errors: readonly ErrorStatus[];
+  /** Who may call it: anyone (default), a signed-in person, or one allowed to write (session + CSRF header, or a write token). */
+  auth?: 'user' | 'write';
   /** An example request path with query. */
   example: string;
 }
@@ -426,6 +444,60 @@ export const ENDPOINTS: readonly Endpoint[] = [
     errors: [400],
     example: '/api/docs',
   },
+  ...(['get', 'post', 'delete'] as const).flatMap((method): Endpoint[] => {
+    const what = {
+      get: { summary: 'Whether you upvote a paper', description: 'Your upvote of a paper and its count; changes nothing.' },
+      post: {
+        summary: 'Upvote a paper',
+        description: 'Adds your upvote (one per person and paper). Idempotent: upvoting again changes nothing and answers 200.',
+      },
+      delete: {
+        summary: 'Remove your upvote',
+        description: 'Removes your upvote. Idempotent: removing an upvote that is not there changes nothing and answers 200.',
+      },
+    }[method];
+    const write = method !== 'get';
+    const common: Omit<Endpoint, 'path' | 'params' | 'example'> = {
+      method,
+      ...what,
+      description:
+        `${what.description} Sign in (a session; writes also need its CSRF token in \`x-csrf-token\`) or send ` +
+        `\`Authorization: Bearer <token>\`${write ? ' with a write-scope token. Writes count against the per-person write limit' : ''}.`,
+      query: EmptyQuery,
+      response: { component: 'UpvoteState', array: false },
+      headers: { 'Cache-Control': '`private, no-store`: the answer is yours.' },
+      errors: write ? [400, 401, 403, 404, 429] : [400, 401, 404],
+      auth: write ? 'write' : 'user',
+    };
+    return [
+      { ...common, path: '/api/papers/{id}/upvote', params: PaperIdParams, example: '/api/papers/0704.0001/upvote' },
+      {
+        ...common,
+        path: '/api/papers/{archive}/{number}/upvote',
+        params: OldStylePaperIdParams,
+        example: '/api/papers/hep-th/9901001/upvote',
+      },
+    ];
+  }),
+  {
+    method: 'post',
+    path: '/api/papers/submit',
+    summary: 'Submit a paper',
+    description:
+      'Puts a recent arXiv paper on today\'s daily feed (UTC), credited to you as `submittedBy`, and answers with its feed item. ' +
+      'Give its id (`2401.01234`, `2401.01234v2`, `hep-th/9901001`) or arxiv.org abs or pdf URL; a paper this instance does not ' +
+      'have yet is fetched from arXiv. Its first version must be at most `SUBMISSION_MAX_AGE_DAYS` (default 14) days old (else 422), ' +
+      'and it must never have been in the daily papers (else 409, naming the day). Sign in (a session with its CSRF token in ' +
+      '`x-csrf-token`) or send `Authorization: Bearer <token>` with a write-scope token. Counts against the per-person submit limit ' +
+      '(`RATE_LIMIT_SUBMIT`, default 5 a minute).',
+    query: EmptyQuery,
+    body: SubmitPaperBody,
+    response: { component: 'DailyPaper', array: false, status: 201 },
+    headers: { Location: 'The paper in this API (`/api/papers/{id}`).', 'Cache-Control': '`no-store`.' },
+    errors: [400, 401, 403, 404, 409, 422, 429, 503],
+    auth: 'write',
+    example: '/api/papers/submit',
+  },
 ];
 
 // --- OpenAPI generation ---
@@ -476,14 +548,28 @@ export function parametersOf(schema: z.ZodType, location: 'query' | 'path'): Par
   });
 }
 
-const ERROR_RESPONSES: Record<400 | 404 | 429, { description: string; headers?: JsonSchema }> = {
+const ERROR_RESPONSES: Record<ErrorStatus, { description: string; headers?: JsonSchema }> = {
   400: { description: 'Invalid request: unknown or malformed parameters; the message lists every problem.' },
+  401: { description: 'No credentials: sign in, or send a personal API token as `Authorization: Bearer <token>`.' },
+  403: { description: 'Not allowed: a read-only token, a session request without its CSRF token, or not yours to change.' },
   404: { description: 'No such paper.' },
+  409: { description: 'Conflict with the current state.' },
+  422: { description: 'Understood, but refused by a rule; the message says which.' },
   429: {
     description: 'Too many requests.',
     headers: { 'Retry-After': { description: 'Seconds until a request is allowed again.', schema: { type: 'integer' } } },
   },
+  503: {
+    description: 'A service this request needs (arXiv) cannot be reached right now.',
+    headers: { 'Retry-After': { description: 'Seconds after which to try again.', schema: { type: 'integer' } } },
+  },
 };
+
+/** An OpenAPI request body: the schema's JSON form, as the client sends it. */
+function requestBodyOf(schema: z.ZodType): JsonSchema {
+  const { $schema: _s, ...json } = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as JsonSchema;
+  return { required: true, content: { 'application/json': { schema: json } } };
+}
 
 function describedHeaders(headers: Record<string, string> | undefined): JsonSchema | undefined {
   if (headers === undefined) return undefined;
@@ -510,9 +596,12 @@ export function openApiDocument(baseUrl: string): JsonSchema {
                   : { $ref: COMPONENT_REF(endpoint.response.component) },
               },
             };
+    const method = endpoint.method ?? 'get';
+    const status = typeof endpoint.response === 'object' ? (endpoint.response.status ?? 200) : 200;
     const responses: Record<string, JsonSchema> = {
-      200: { description: 'OK', headers: describedHeaders(endpoint.headers), content: ok },
-      304: { description: 'Not modified: the If-None-Match ETag still matches.' },
+      [status]: { description: status === 201 ? 'Created' : 'OK', headers: describedHeaders(endpoint.headers), content: ok },
+      // Personal answers are never cached, so they have no ETag to revalidate.
+      ...(endpoint.auth === undefined ? { 304: { description: 'Not modified: the If-None-Match ETag still matches.' } } : {}),
     };
     for (const status of endpoint.errors) {
       responses[status] = {
@@ -521,12 +610,15 @@ export function openApiDocument(baseUrl: string): JsonSchema {
       };
     }
     paths[endpoint.path] = {
-      get: {
-        operationId: operationId(endpoint.path),
+      ...paths[endpoint.path],
+      [method]: {
+        operationId: operationId(method, endpoint.path),
         summary: endpoint.summary,
         description: endpoint.description,
         parameters,
+        ...(endpoint.body === undefined ? {} : { requestBody: requestBodyOf(endpoint.body) }),
         responses,
+        ...(endpoint.auth === undefined ? {} : { security: SECURITY }),
         'x-example-request': endpoint.example,
       },
     };
@@ -537,23 +629,35 @@ export function openApiDocument(baseUrl: string): JsonSchema {
       title: 'Paperboy API',
       version: '1',
       description:
-        'Read-only JSON API of this Paperboy instance. Paper lists keep the shapes of the Hugging Face papers API, ' +
+        'JSON API of this Paperboy instance: reads for anyone, writes for signed-in people and personal API tokens. Paper lists keep the shapes of the Hugging Face papers API, ' +
         'so its clients work unchanged; fields marked as Paperboy extensions are additions.',
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     servers: [{ url: baseUrl }],
     paths,
-    components: { schemas: componentSchemas() },
+    components: { schemas: componentSchemas(), securitySchemes: SECURITY_SCHEMES },
   };
 }
 
-function operationId(path: string): string {
+/** How a caller proves who they are: a personal API token, or the browser's session cookie. */
+const SECURITY_SCHEMES = {
+  bearerToken: { type: 'http', scheme: 'bearer', description: 'A personal API token (`pb_…`); writes need the write scope.' },
+  session: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'paperboy_session',
+    description: 'A signed-in browser (`__Host-paperboy_session` over HTTPS); writes also send the CSRF token in `x-csrf-token`.',
+  },
+};
+const SECURITY = [{ bearerToken: [] }, { session: [] }];
+
+function operationId(method: HttpMethod, path: string): string {
   const words = path
     .replace(/^\/api\//, '')
     .replace(/\.json$/, '')
     .split(/[/_{}]+/)
     .filter(Boolean);
-  return ['get', ...words].map((w, i) => (i === 0 ? w : w.charAt(0).toUpperCase() + w.slice(1))).join('');
+  return [method, ...words].map((w, i) => (i === 0 ? w : w.charAt(0).toUpperCase() + w.slice(1))).join('');
 }
 
 // --- validation errors ---

@@ -1,6 +1,7 @@
 import type { FeaturedInfo, FeedEntry } from '../feeds/feed.js';
 import type { Paper } from '../papers/repository.js';
 import { html, type SafeHtml } from './html.js';
+import { upvoteBox } from './upvote-routes.js';
 
 const LEAD_CHARS = 240;
 const AUTHORS_SHOWN = 6;
@@ -45,7 +46,7 @@ export interface CardOptions {
 }
 
 /**
- * One paper in a list: votes, title, authors, who featured it, categories,
+ * One paper in a list: upvote box, title, authors, who featured it, categories,
  * code link, and the abstract's opening that expands to the whole abstract
  * (a `<details>` element, so it works without JavaScript).
  */
@@ -59,7 +60,7 @@ export function paperCard(entry: FeedEntry, options: CardOptions = {}): SafeHtml
       ? html`<h3 id="${titleId}" class="tex"><a href="${href}">${paper.title}</a></h3>`
       : html`<h2 id="${titleId}" class="tex"><a href="${href}">${paper.title}</a></h2>`;
   return html`<li><article class="card" aria-labelledby="${titleId}">
-<div class="votes" title="Upvotes"><span class="count">${paper.upvotes}</span><span>${paper.upvotes === 1 ? 'vote' : 'votes'}</span></div>
+${upvoteBox(paper, 'card')}
 <div>
 ${heading}
 <p class="authors">${authorList(paper)}</p>

@@ -24,6 +24,7 @@ import { sendError } from './errors.js';
 import { html, type SafeHtml } from './html.js';
 import { rateLimit } from './rate-limits.js';
 import { layout, type AlternateFeed } from './layout.js';
+import { upvoteBox } from './upvote-routes.js';
 
 type Format = 'html' | 'md' | 'bib' | 'ris';
 
@@ -208,8 +209,7 @@ ${citePanel(paper, path)}
 </div>
 <aside class="paper-side" aria-label="About this paper">
 <section class="panel" aria-labelledby="votes-h"><h2 id="votes-h">Upvotes</h2>
-<p class="upvotes"><span class="count">${paper.upvotes}</span> ${paper.upvotes === 1 ? 'upvote' : 'upvotes'}</p>
-<p class="muted small">Upvoting needs an account, which this instance does not offer yet.</p>
+${upvoteBox(paper, 'page')}
 </section>
 ${linksPanel(paper, arxiv)}
 ${factsPanel(paper, arxiv)}
