@@ -366,6 +366,44 @@ describe('submitting papers', { skip: shared.skip }, () => {
     assert.equal(await count(), before);
     assert.equal(server.requests.length, asked);
   });
+
+  test('the OpenAPI document describes the endpoint', async () => {
+    const doc = (await t.app.inject('/api/openapi.json')).json() as {
+      paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown>; security?: unknown }>>;
+    };
+    const op = doc.paths['/api/papers/submit']?.post;
+    assert.ok(op, 'POST /api/papers/submit is documented');
+    assert.ok(op.requestBody);
+    assert.ok(op.security);
+    for (const status of ['201', '400', '401', '403', '404', '409', '422', '429', '503']) assert.ok(op.responses[status], status);
+    assert.equal(op.responses['200'], undefined, 'a submission answers 201, not 200');
+    assert.deepEqual(op.requestBody, {
+      required: true,
+      content: {
+        'application/json': {
+          schema: {
+            type: 'object',
+            description: 'The paper to submit.',
+            properties: {
+              id: {
+                type: 'string',
+                maxLength: 2000,
+                examples: ['2401.01234', 'https://arxiv.org/abs/2401.01234v2', 'hep-th/9901001'],
+                description: 'arXiv id (new or old style, version optional) or its arxiv.org abs or pdf URL.',
+              },
+            },
+            required: ['id'],
+            additionalProperties: false,
+          },
+        },
+      },
+    });
+
+    const docs = await t.app.inject('/api/docs');
+    assert.match(docs.body, /<code>POST \/api\/papers\/submit<\/code>/);
+    assert.match(docs.body, /curl -X POST 'http:\/\/localhost:3000\/api\/papers\/submit' -H 'Authorization: Bearer &lt;token&gt;' -H 'Content-Type: application\/json' -d '\{&quot;id&quot;:&quot;2401.01234&quot;\}'/);
+    assert.match(docs.body, /<p><code>201<\/code>: <code><a href="#schema-DailyPaper">DailyPaper<\/a><\/code><\/p>/);
+  });
 });
 
 test('submissions are rate-limited per person, across addresses and tokens', { skip: shared.skip }, async () => {

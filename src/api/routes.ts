@@ -279,28 +279,48 @@ function shape(schema: Json, indent = '  '): HtmlValue {
   return lines;
 }
 
+const METHODS = ['get', 'post', 'patch', 'delete'] as const;
+
+/** The success status an operation documents: 200, 201 for creations, 204 for no content. */
+function successStatus(operation: Json): string {
+  const responses = field(operation, 'responses');
+  return ['200', '201', '204'].find((status) => status in responses) ?? '200';
+}
+
 function responseShape(operation: Json): HtmlValue {
-  const ok = field(field(operation, 'responses'), '200');
+  const ok = field(field(operation, 'responses'), successStatus(operation));
   const content = field(ok, 'content');
   const json = field(field(content, 'application/json'), 'schema');
   if (Object.keys(json).length === 0) return Object.keys(content).join(', ') || 'empty';
   return typeLabel(json);
 }
 
+/** A curl command line for an operation: its method, a token when it needs one, a JSON body from the schema's examples. */
+function exampleRequest(baseUrl: string, method: string, path: string, secured: boolean, body: Json): SafeHtml {
+  const fields = Object.entries(field(body, 'properties')).map(([name, prop]) => [name, isJson(prop) ? list(prop, 'examples')[0] : undefined]);
+  return html`curl${method === 'get' ? '' : ` -X ${method.toUpperCase()}`} '${baseUrl}${path}'${
+    secured ? html` -H 'Authorization: Bearer &lt;token&gt;'` : ''
+  }${fields.length === 0 ? '' : html` -H 'Content-Type: application/json' -d '${JSON.stringify(Object.fromEntries(fields))}'`}`;
+}
+
 function renderDocs(document: unknown, baseUrl: string): string {
   const doc = isJson(document) ? document : {};
   const paths = field(doc, 'paths');
   const schemas = field(field(doc, 'components'), 'schemas');
-  const operations = Object.entries(paths).map(([path, item]) => ({ path, op: field(isJson(item) ? item : {}, 'get') }));
+  const operations = Object.entries(paths).flatMap(([path, item]) =>
+    METHODS.filter((method) => isJson(item) && isJson(item[method])).map((method) => ({ path, method, op: field(item as Json, method) })),
+  );
 
-  const endpoint = ({ path, op }: { path: string; op: Json }): SafeHtml => {
+  const endpoint = ({ path, method, op }: { path: string; method: string; op: Json }): SafeHtml => {
     const id = text(op, 'operationId');
     const parameters = list(op, 'parameters').filter(isJson);
     const responses = field(op, 'responses');
-    const headers = Object.entries(field(field(responses, '200'), 'headers'));
+    const ok = successStatus(op);
+    const headers = Object.entries(field(field(responses, ok), 'headers'));
     const example = text(op, 'x-example-request');
+    const body = field(field(field(field(op, 'requestBody'), 'content'), 'application/json'), 'schema');
     return html`<section class="panel" id="${id}" aria-labelledby="${id}-title">
-<h2 id="${id}-title"><code>GET ${path}</code></h2>
+<h2 id="${id}-title"><code>${method.toUpperCase()} ${path}</code></h2>
 <p><strong>${text(op, 'summary')}.</strong> ${prose(text(op, 'description'))}</p>
 ${
   parameters.length === 0
@@ -317,13 +337,14 @@ ${parameters.map((p) => {
 })}
 </dl>`
 }
+${Object.keys(body).length === 0 ? '' : html`<h3>Request body</h3>\n<pre><code>{\n${shape(body)}}</code></pre>`}
 <h3>Example request</h3>
-<pre><code>curl '${baseUrl}${example}'</code></pre>
+<pre><code>${exampleRequest(baseUrl, method, example, 'security' in op, body)}</code></pre>
 <h3>Response</h3>
-<p><code>200</code>: <code>${responseShape(op)}</code></p>
+<p><code>${ok}</code>: <code>${responseShape(op)}</code></p>
 ${headers.length === 0 ? '' : html`<dl class="facts">${headers.map(([name, h]) => html`<dt><code>${name}</code></dt><dd>${isJson(h) ? prose(text(h, 'description')) : ''}</dd>`)}</dl>`}
 <p class="small">${Object.entries(responses)
-      .filter(([status]) => status !== '200')
+      .filter(([status]) => status !== ok)
       .map(([status, r]) => html`<code>${status}</code> ${isJson(r) ? text(r, 'description') : ''} `)}</p>
 </section>`;
   };
@@ -333,7 +354,7 @@ ${headers.length === 0 ? '' : html`<dl class="facts">${headers.map(([name, h]) =
 <p>Every endpoint answers JSON; errors are <code>{"error": code, "message": text}</code> with the HTTP status.
 The machine-readable description is <a href="/api/openapi.json"><code>/api/openapi.json</code></a> (OpenAPI ${text(doc, 'openapi')}).</p>
 <nav aria-label="Endpoints"><ul>
-${operations.map(({ path, op }) => html`<li><a href="#${text(op, 'operationId')}"><code>GET ${path}</code></a>: ${text(op, 'summary')}</li>\n`)}
+${operations.map(({ path, method, op }) => html`<li><a href="#${text(op, 'operationId')}"><code>${method.toUpperCase()} ${path}</code></a>: ${text(op, 'summary')}</li>\n`)}
 </ul></nav>
 ${operations.map(endpoint)}
 <h2>Schemas</h2>
