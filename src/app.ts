@@ -3,8 +3,9 @@ import etag from '@fastify/etag';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import { sql } from 'kysely';
+import { commentApiRoutes } from './api/comment-routes.js';
 import { apiRoutes } from './api/routes.js';
 import { submitApiRoutes } from './api/submit-routes.js';
 import { upvoteApiRoutes } from './api/upvote-routes.js';
@@ -15,6 +16,7 @@ import { accountRoutes } from './web/account-pages.js';
 import { adminRoutes } from './web/admin-pages.js';
 import { assetRoutes } from './web/assets.js';
 import { installAuth } from './web/auth.js';
+import { commentRoutes } from './web/comment-routes.js';
 import { installErrorHandlers } from './web/errors.js';
 import { feedRoutes } from './web/feed-pages.js';
 import { installMetrics } from './web/metrics.js';
@@ -26,11 +28,16 @@ import { submitRoutes } from './web/submit-routes.js';
 import { syndicationRoutes } from './web/syndication-routes.js';
 import { installUpvoteButtons, upvotePageRoutes } from './web/upvote-routes.js';
 
+export interface BuildOptions {
+  /** Called with every route as it is added (test/routes.test.ts audits the route table with it). */
+  onRoute?: (route: RouteOptions) => void;
+}
+
 /**
  * Builds the web application. No I/O happens here beyond what the context
  * already opened, so tests build it in-process and call `inject`.
  */
-export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     // Whose X-Forwarded-For sets req.ip, which rate limits count by: nobody's unless TRUST_PROXY says.
@@ -41,6 +48,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
         ? ((hops: number) => (_address: string, hop: number) => hop < hops)(ctx.config.trustProxy)
         : ctx.config.trustProxy,
   });
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -81,9 +89,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(syndicationRoutes(ctx));
   await app.register(upvotePageRoutes(ctx));
   await app.register(submitRoutes(ctx));
+  await app.register(commentRoutes(ctx));
   await app.register(apiRoutes(ctx), { prefix: '/api' });
   await app.register(upvoteApiRoutes(ctx), { prefix: '/api' });
   await app.register(submitApiRoutes(ctx), { prefix: '/api' });
+  await app.register(commentApiRoutes(ctx), { prefix: '/api' });
   return app;
 }
 

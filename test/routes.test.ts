@@ -1,0 +1,186 @@
+/**
+ * The route table, audited: every state-changing route (POST, PUT, PATCH,
+ * DELETE) refuses a request without its CSRF token or the API's bearer token,
+ * refuses read-only tokens, and changes nothing when it refuses; no GET changes
+ * state. New routes are covered as soon as they are added, and the audit is
+ * shown to catch an unprotected route.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { FastifyInstance, LightMyRequestResponse, RouteOptions } from 'fastify';
+import { sql } from 'kysely';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createContext, type AppContext } from '../src/context.js';
+import { applyCategoryRule } from '../src/feeds/featuring.js';
+import { importPaths } from '../src/ingest/import.js';
+import { createLogger } from '../src/log.js';
+import { signedInUser, type TestUser } from './support/accounts.js';
+import { instanceEnv } from './support/database.js';
+import { sharedData } from './support/shared-data.js';
+
+const shared = sharedData();
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * State-changing routes that take neither a session nor a token, and why.
+ * Empty: even the signed-out forms (sign-up, log-in, fetch from arXiv) need
+ * their CSRF token, which this audit checks like any other.
+ */
+const OPEN_WRITES = new Map<string, string>();
+
+interface Route {
+  method: string;
+  url: string;
+}
+
+let ctx: AppContext;
+let app: FastifyInstance;
+const routes: Route[] = [];
+let user: TestUser;
+let readToken: string;
+let paperId = '';
+
+async function build(collect: Route[]): Promise<FastifyInstance> {
+  return buildApp(ctx, {
+    onRoute: (route: RouteOptions) => {
+      for (const method of [route.method].flat()) collect.push({ method, url: route.url });
+    },
+  });
+}
+
+before(async () => {
+  ctx = await createContext(loadConfig({ ...(await instanceEnv()), HARVEST_ENABLED: 'false', RATE_LIMIT_AUTH: '10000', RATE_LIMIT_WRITE: '10000', RATE_LIMIT_SUBMIT: '10000' }), createLogger('silent'));
+  app = await build(routes);
+  if (!shared.skip) {
+    await importPaths(ctx.database, [join(shared.dir, 'arxiv')]);
+    await applyCategoryRule(ctx.database, ctx.config.arxivCategories);
+  }
+  const paper = await ctx.database.db.selectFrom('papers').select('arxiv_id').orderBy('id').executeTakeFirst();
+  paperId = paper?.arxiv_id ?? '2401.00001';
+  user = await signedInUser(ctx, app, { username: 'auditor' });
+  readToken = await user.token('read');
+});
+
+after(async () => {
+  await app.close();
+  await ctx.database.close();
+});
+
+/** A path for a route pattern: real ids where the route reads one. */
+function pathFor(pattern: string): string {
+  return pattern
+    .replace(':archive/:num', 'hep-th/9901001')
+    .replace(':archive/:number', 'hep-th/9901001')
+    .replace(/:id\b/g, pattern.startsWith('/api/comments') || pattern.startsWith('/comments') || pattern.startsWith('/settings') ? '1' : paperId)
+    .replace(':period', new Date().toISOString().slice(0, 10))
+    .replace(':category', 'cs.LG')
+    .replace(':file', 'cs.LG.rss')
+    .replace(':username', 'auditor')
+    .replace(/:[A-Za-z]+/g, '1')
+    .replace('*', 'app.css');
+}
+
+/**
+ * Everything a request could change, except bookkeeping that reads may do
+ * (a session's last-seen time, a token's last use, rate-limit counters).
+ */
+async function fingerprint(): Promise<string> {
+  const { rows } = await sql<Record<string, unknown>>`SELECT
+      (SELECT count(*) FROM users) AS users,
+      (SELECT count(*) FROM sessions) AS sessions,
+      (SELECT count(*) FROM email_tokens) AS email_tokens,
+      (SELECT count(*) FROM email_tokens WHERE used_at IS NOT NULL) AS used_tokens,
+      (SELECT count(*) FROM api_tokens) AS api_tokens,
+      (SELECT count(*) FROM outbox) AS outbox,
+      (SELECT count(*) FROM upvotes) AS upvotes,
+      (SELECT count(*) FROM comments) AS comments,
+      (SELECT coalesce(sum(length(body)), 0) FROM comments) AS comment_text,
+      (SELECT count(*) FROM comments WHERE deleted_at IS NOT NULL) AS deleted_comments,
+      (SELECT count(*) FROM comment_revisions) AS revisions,
+      (SELECT count(*) FROM notifications WHERE read_at IS NULL) AS unread,
+      (SELECT count(*) FROM papers) AS papers,
+      (SELECT coalesce(sum(upvotes), 0) FROM papers) AS paper_upvotes,
+      (SELECT coalesce(sum(comment_count), 0) FROM papers) AS paper_comments,
+      (SELECT count(*) FROM featured) AS featured,
+      (SELECT count(*) FROM featured WHERE hidden_at IS NOT NULL) AS hidden,
+      (SELECT count(*) FROM jobs) AS jobs,
+      (SELECT coalesce(max(email_verified_at), '') FROM users) AS verified,
+      (SELECT coalesce(max(email), '') FROM users) AS emails`.execute(ctx.database.db);
+  return JSON.stringify(rows[0], (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v));
+}
+
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
+const json = { 'content-type': 'application/json' };
+
+function refused(res: LightMyRequestResponse): boolean {
+  if (res.statusCode === 401 || res.statusCode === 403 || res.statusCode === 404 || res.statusCode === 405) return true;
+  // Pages send a signed-out browser to the log-in page.
+  return res.statusCode === 303 && String(res.headers.location ?? '').startsWith('/login');
+}
+
+/** The write routes of `table` that accept a request they should refuse, with what was sent. */
+async function auditWrites(target: FastifyInstance, table: Route[]): Promise<string[]> {
+  const problems: string[] = [];
+  const writes = table.filter((r) => WRITE_METHODS.has(r.method) && !OPEN_WRITES.has(`${r.method} ${r.url}`));
+  for (const route of writes) {
+    const url = pathFor(route.url);
+    const api = url.startsWith('/api/');
+    const attempts: [string, Record<string, string>][] = [
+      ['anonymous, no CSRF token', api ? json : form],
+      ['a session without its CSRF token', { ...(api ? json : form), cookie: user.cookie }],
+      ['a read-only API token', { ...(api ? json : form), authorization: `Bearer ${readToken}` }],
+    ];
+    for (const [who, headers] of attempts) {
+      const before = await fingerprint();
+      const res = await target.inject({ method: route.method as 'POST', url, headers, payload: api ? '{}' : '' });
+      const after = await fingerprint();
+      if (!refused(res)) problems.push(`${route.method} ${route.url} accepted ${who}: ${res.statusCode}`);
+      if (after !== before) problems.push(`${route.method} ${route.url} changed state for ${who}`);
+    }
+  }
+  return problems;
+}
+
+test('the app has write routes to audit', () => {
+  const writes = routes.filter((r) => WRITE_METHODS.has(r.method)).map((r) => `${r.method} ${r.url}`);
+  for (const expected of ['POST /signup', 'POST /login', 'POST /logout', 'POST /settings/tokens', 'POST /settings/delete']) {
+    assert.ok(writes.includes(expected), `${expected} in ${writes.join(', ')}`);
+  }
+});
+
+test('every state-changing route needs its CSRF token or a write token, and changes nothing when refused', async () => {
+  assert.deepEqual(await auditWrites(app, routes), []);
+});
+
+test('the audit catches an unprotected route', async () => {
+  const table: Route[] = [];
+  const leaky = await build(table);
+  leaky.post('/leaky', async () => {
+    await ctx.database.db.insertInto('outbox').values({ recipient: 'x@example.org', subject: 's', text_body: 't', kind: 'leak', created_at: new Date().toISOString() }).execute();
+    return { ok: true };
+  });
+  table.push({ method: 'POST', url: '/leaky' });
+  try {
+    const problems = await auditWrites(leaky, table.filter((r) => r.url === '/leaky'));
+    assert.ok(problems.some((p) => p.startsWith('POST /leaky accepted anonymous')));
+    assert.ok(problems.some((p) => p === 'POST /leaky changed state for anonymous, no CSRF token'));
+  } finally {
+    await leaky.close();
+  }
+});
+
+test('no GET changes state, signed in or not', async () => {
+  const gets = routes.filter((r) => r.method === 'GET');
+  assert.ok(gets.length > 20);
+  for (const route of gets) {
+    const url = pathFor(route.url);
+    for (const headers of [{}, { cookie: user.cookie }, { authorization: `Bearer ${readToken}` }]) {
+      const before = await fingerprint();
+      const res = await app.inject({ url, headers });
+      assert.ok(res.statusCode < 500, `GET ${url}: ${res.statusCode}`);
+      assert.equal(await fingerprint(), before, `GET ${route.url} changed state`);
+    }
+  }
+});
