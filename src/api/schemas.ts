@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { MAX_COMMENT_LENGTH } from '../community/comments.js';
 import { expandCategoryFilter } from '../feeds/feed.js';
 import { parsePeriod, type Period, type PeriodKind } from '../feeds/periods.js';
 
@@ -209,6 +210,45 @@ export const SubmitPaperBody = z
   .describe('The paper to submit.');
 export type SubmitPaperBody = z.infer<typeof SubmitPaperBody>;
 
+const commentBody = z
+  .string({ error: 'is required: the comment in Markdown' })
+  .max(MAX_COMMENT_LENGTH, `must be at most ${MAX_COMMENT_LENGTH.toLocaleString('en')} characters`)
+  .meta({ examples: ['Nice result. Does $\\ell_1$ work too? @ada'] })
+  .describe(
+    'Markdown: emphasis, code, lists, quotes, http(s)/mailto links, TeX as `$…$` or `$$…$$`; raw HTML is shown as text. ' +
+      '`@username` notifies that person. Not blank.',
+  );
+
+/** `POST /api/papers/{id}/comments`. */
+export const NewCommentBody = z
+  .strictObject({
+    body: commentBody,
+    parentId: z
+      .number({ error: 'must be the id (a whole number) of the comment this one replies to' })
+      .int('must be a whole number')
+      .positive('must be a comment id')
+      .nullable()
+      .optional()
+      .describe('The comment this one replies to, on the same paper; omit or null for a top-level comment.'),
+  })
+  .describe('A new comment.');
+export type NewCommentBody = z.infer<typeof NewCommentBody>;
+
+/** `PATCH /api/comments/{id}`. */
+export const CommentEditBody = z.strictObject({ body: commentBody }).describe('The new text of your comment.');
+export type CommentEditBody = z.infer<typeof CommentEditBody>;
+
+/** `/api/comments/{id}`. */
+export const CommentIdParams = z.strictObject({
+  id: z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be a comment number')
+    .transform(Number)
+    .meta({ examples: ['42'] })
+    .describe('Comment id.'),
+});
+export type CommentIdParams = z.infer<typeof CommentIdParams>;
+
 // --- responses ---
 
 /** Every error answer: a stable code and a human-readable message. */
@@ -327,8 +367,51 @@ export const UpvoteState = z
   .describe('Your upvote of a paper and its count.');
 export type UpvoteState = z.infer<typeof UpvoteState>;
 
+/** A comment on a paper; a deleted comment that still has replies is a tombstone (`deleted`, no author or body). */
+export const Comment = z
+  .object({
+    id: z.number().int(),
+    paperId: z.string().describe('arXiv id of the paper.'),
+    parentId: z.number().int().nullable().describe('The comment this one replies to; null at the top level.'),
+    author: z.object({ username: z.string() }).nullable().describe('Null once deleted (or when its author deleted their account).'),
+    body: z.string().nullable().describe('Markdown as written; null once deleted.'),
+    bodyHtml: z.string().nullable().describe('The body as sanitised HTML (TeX left in `span.tex` for KaTeX); null once deleted.'),
+    createdAt: isoDateTime,
+    editedAt: isoDateTime.nullable().describe('Last edit; earlier versions are in `GET /api/comments/{id}`.'),
+    deleted: z.boolean(),
+    url: z.string().describe('The comment on its paper\'s page.'),
+  })
+  .describe('A comment. Lists are flat, oldest first; `parentId` makes the thread.');
+export type Comment = z.infer<typeof Comment>;
+
+export const CommentRevision = z
+  .object({
+    body: z.string().describe('Markdown as it was.'),
+    bodyHtml: z.string(),
+    createdAt: isoDateTime.describe('When this version was written.'),
+  })
+  .describe('An earlier version of an edited comment.');
+
+export const CommentWithHistory = Comment.extend({
+  revisions: z.array(CommentRevision).describe('Earlier versions, oldest first; empty when never edited (or deleted).'),
+}).describe('A comment with its edit history.');
+export type CommentWithHistory = z.infer<typeof CommentWithHistory>;
+
 /** Response schemas by the name the OpenAPI document gives them. */
-export const COMPONENTS = { Error: ApiError, Author, User, Featured, Link, Paper, PaperSearchResult, DailyPaper, UpvoteState } as const;
+export const COMPONENTS = {
+  Error: ApiError,
+  Author,
+  User,
+  Featured,
+  Link,
+  Paper,
+  PaperSearchResult,
+  DailyPaper,
+  UpvoteState,
+  Comment,
+  CommentRevision,
+  CommentWithHistory,
+} as const;
 export type ComponentName = keyof typeof COMPONENTS;
 
 // --- the route table the OpenAPI document is generated from ---
@@ -346,8 +429,8 @@ export interface Endpoint {
   params?: z.ZodType;
   /** The JSON request body, if the endpoint takes one. */
   body?: z.ZodType;
-  /** A component, or an array of it (answered with `status`, default 200); `html` for the docs page, `openapi` for the document itself. */
-  response: { component: ComponentName; array: boolean; status?: 200 | 201 } | 'html' | 'openapi';
+  /** A component, or an array of it (answered with `status`, default 200); `html` for the docs page, `openapi` for the document itself, `empty` for 204. */
+  response: { component: ComponentName; array: boolean; status?: 200 | 201 } | 'html' | 'openapi' | 'empty';
   /** Response headers worth documenting. */
   headers?: Record<string, string>;
   errors: readonly ErrorStatus[];
@@ -498,7 +581,88 @@ export const ENDPOINTS: readonly Endpoint[] = [
     auth: 'write',
     example: '/api/papers/submit',
   },
+  ...commentEndpoints(),
 ];
+
+/** The comment endpoints: a paper's thread (new- and old-style ids) and single comments. */
+function commentEndpoints(): Endpoint[] {
+  const write =
+    'Sign in (a session with its CSRF token in `x-csrf-token`) or send `Authorization: Bearer <token>` with a write-scope token.';
+  const limited = 'Counts against the per-person write limit (`RATE_LIMIT_WRITE`, default 60 a minute).';
+  const noCache = { 'Cache-Control': '`no-cache`: comments change at any time; revalidate with the ETag.' };
+  const papers = [
+    { path: '/api/papers/{id}/comments', params: PaperIdParams, example: '/api/papers/0704.0001/comments' },
+    { path: '/api/papers/{archive}/{number}/comments', params: OldStylePaperIdParams, example: '/api/papers/hep-th/9901001/comments' },
+  ];
+  return [
+    ...papers.flatMap(({ path, params, example }): Endpoint[] => [
+      {
+        path,
+        summary: "A paper's comments",
+        description:
+          'The discussion of a paper, flat and oldest first; `parentId` links each reply to its parent. A deleted comment ' +
+          'appears (as a tombstone) only while replies hang under it.',
+        query: EmptyQuery,
+        params,
+        response: { component: 'Comment', array: true },
+        headers: noCache,
+        errors: [400, 404],
+        example,
+      },
+      {
+        method: 'post',
+        path,
+        summary: 'Comment on a paper',
+        description: `Adds a comment, or a reply to \`parentId\` (a comment on the same paper that is not deleted, else 400 or 409). People it mentions as \`@username\`, and the author of the parent, are notified. ${write} ${limited}`,
+        query: EmptyQuery,
+        params,
+        body: NewCommentBody,
+        response: { component: 'Comment', array: false, status: 201 },
+        headers: { Location: 'The new comment in this API (`/api/comments/{id}`).', 'Cache-Control': '`no-store`.' },
+        errors: [400, 401, 403, 404, 409, 429],
+        auth: 'write',
+        example,
+      },
+    ]),
+    {
+      path: '/api/comments/{id}',
+      summary: 'One comment with its history',
+      description: 'A comment and every earlier version of its body, oldest first.',
+      query: EmptyQuery,
+      params: CommentIdParams,
+      response: { component: 'CommentWithHistory', array: false },
+      headers: noCache,
+      errors: [400, 404],
+      example: '/api/comments/1',
+    },
+    {
+      method: 'patch',
+      path: '/api/comments/{id}',
+      summary: 'Edit your comment',
+      description: `Replaces the body of your own comment (403 for anyone else's, 409 once deleted); the previous body is kept as a revision and the comment is marked edited. Newly mentioned people are notified. ${write} ${limited}`,
+      query: EmptyQuery,
+      params: CommentIdParams,
+      body: CommentEditBody,
+      response: { component: 'Comment', array: false },
+      headers: { 'Cache-Control': '`no-store`.' },
+      errors: [400, 401, 403, 404, 409, 429],
+      auth: 'write',
+      example: '/api/comments/1',
+    },
+    {
+      method: 'delete',
+      path: '/api/comments/{id}',
+      summary: 'Delete your comment',
+      description: `Deletes your own comment (403 for anyone else's): its body and history are removed, replies stay under a "[deleted]" tombstone. Deleting again changes nothing. ${write}`,
+      query: EmptyQuery,
+      params: CommentIdParams,
+      response: 'empty',
+      errors: [400, 401, 403, 404],
+      auth: 'write',
+      example: '/api/comments/1',
+    },
+  ];
+}
 
 // --- OpenAPI generation ---
 
@@ -552,7 +716,7 @@ const ERROR_RESPONSES: Record<ErrorStatus, { description: string; headers?: Json
   400: { description: 'Invalid request: unknown or malformed parameters; the message lists every problem.' },
   401: { description: 'No credentials: sign in, or send a personal API token as `Authorization: Bearer <token>`.' },
   403: { description: 'Not allowed: a read-only token, a session request without its CSRF token, or not yours to change.' },
-  404: { description: 'No such paper.' },
+  404: { description: 'Not found: no such paper (or comment); the message says which.' },
   409: { description: 'Conflict with the current state.' },
   422: { description: 'Understood, but refused by a rule; the message says which.' },
   429: {
@@ -585,21 +749,27 @@ export function openApiDocument(baseUrl: string): JsonSchema {
       ...parametersOf(endpoint.query, 'query'),
     ];
     const ok =
-      endpoint.response === 'html'
-        ? { 'text/html': { schema: { type: 'string' } } }
-        : endpoint.response === 'openapi'
-          ? { 'application/json': { schema: { type: 'object', description: 'An OpenAPI 3.1 document.' } } }
-          : {
-              'application/json': {
-                schema: endpoint.response.array
-                  ? { type: 'array', items: { $ref: COMPONENT_REF(endpoint.response.component) } }
-                  : { $ref: COMPONENT_REF(endpoint.response.component) },
-              },
-            };
+      endpoint.response === 'empty'
+        ? undefined
+        : endpoint.response === 'html'
+          ? { 'text/html': { schema: { type: 'string' } } }
+          : endpoint.response === 'openapi'
+            ? { 'application/json': { schema: { type: 'object', description: 'An OpenAPI 3.1 document.' } } }
+            : {
+                'application/json': {
+                  schema: endpoint.response.array
+                    ? { type: 'array', items: { $ref: COMPONENT_REF(endpoint.response.component) } }
+                    : { $ref: COMPONENT_REF(endpoint.response.component) },
+                },
+              };
     const method = endpoint.method ?? 'get';
-    const status = typeof endpoint.response === 'object' ? (endpoint.response.status ?? 200) : 200;
+    const status = endpoint.response === 'empty' ? 204 : typeof endpoint.response === 'object' ? (endpoint.response.status ?? 200) : 200;
     const responses: Record<string, JsonSchema> = {
-      [status]: { description: status === 201 ? 'Created' : 'OK', headers: describedHeaders(endpoint.headers), content: ok },
+      [status]: {
+        description: status === 201 ? 'Created' : status === 204 ? 'Done; no content.' : 'OK',
+        headers: describedHeaders(endpoint.headers),
+        ...(ok === undefined ? {} : { content: ok }),
+      },
       // Personal answers are never cached, so they have no ETag to revalidate.
       ...(endpoint.auth === undefined ? { 304: { description: 'Not modified: the If-None-Match ETag still matches.' } } : {}),
     };

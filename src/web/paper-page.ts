@@ -18,6 +18,7 @@ import { paperMarkdown, type PaperDigest } from '../papers/markdown.js';
 import type { Paper } from '../papers/repository.js';
 import { findCategory } from '../papers/taxonomy.js';
 import { categoryChips, featuredLabel, lead, paperPath } from './card.js';
+import { discussionSection, loadDiscussion, viewerEtagPart } from './comment-routes.js';
 import { csrfProtection, type CsrfProtection } from './csrf.js';
 import { shortDay } from './dates.js';
 import { sendError } from './errors.js';
@@ -69,8 +70,8 @@ const RENDER_VERSION = `${process.pid}-${Date.now()}`;
  * A weak ETag from everything the page shows that can change, instead of a hash
  * of the rendered body: hashing 10 kB of HTML per request was 15% of its cost.
  */
-function pageEtag(paper: Paper, featured: FeaturedInfo | null, format: string): string {
-  const parts = [RENDER_VERSION, format, paper.id, paper.modifiedAt, paper.upvotes, paper.commentCount];
+function pageEtag(paper: Paper, featured: FeaturedInfo | null, format: string, extra: readonly string[] = []): string {
+  const parts = [RENDER_VERSION, format, paper.id, paper.modifiedAt, paper.upvotes, paper.commentCount, ...extra];
   if (featured) parts.push(featured.on, featured.source, featured.by ?? '', featured.at);
   return `W/"${createHash('sha1').update(parts.join('|')).digest('base64url')}"`;
 }
@@ -174,7 +175,7 @@ function citePanel(paper: Paper, path: string): SafeHtml {
 }
 
 /** The paper page body. */
-export function renderPaper(paper: Paper, featured: FeaturedInfo | null, digest: PaperDigest): SafeHtml {
+export function renderPaper(paper: Paper, featured: FeaturedInfo | null, digest: PaperDigest, discussion?: SafeHtml): SafeHtml {
   const arxiv = isArxivPaperId(paper.arxivId);
   const path = paperPath(paper.arxivId);
   const paragraphs = paper.abstract.split(/\n\s*\n/).filter((p) => p.trim() !== '');
@@ -202,10 +203,12 @@ ${paper.categories.length > 0 ? html`<p class="meta">${categoryChips(paper)}</p>
 </section>
 ${summaryPanel(digest)}
 ${citePanel(paper, path)}
-<section id="discussion" aria-labelledby="discussion-h"><h2 id="discussion-h">Discussion</h2>
+${
+  discussion ??
+  html`<section id="discussion" aria-labelledby="discussion-h"><h2 id="discussion-h">Discussion</h2>
 <p>${paper.commentCount === 0 ? 'No comments yet.' : `${paper.commentCount} ${paper.commentCount === 1 ? 'comment' : 'comments'}.`}</p>
-<p class="muted small">Comments arrive with accounts: once this instance has sign-up, you can discuss the paper here.</p>
-</section>
+</section>`
+}
 </div>
 <aside class="paper-side" aria-label="About this paper">
 <section class="panel" aria-labelledby="votes-h"><h2 id="votes-h">Upvotes</h2>
@@ -236,8 +239,8 @@ function requestedId(rawWithSuffix: string): RequestedId {
 }
 
 /** When the page last changed: the stored record, or its featuring if later. */
-function lastModified(paper: Paper, featured: FeaturedInfo | null): Date {
-  const times = [Date.parse(paper.modifiedAt), featured ? Date.parse(featured.at) : Number.NaN].filter((t) => !Number.isNaN(t));
+function lastModified(paper: Paper, featured: FeaturedInfo | null, commentsChanged: string | null = null): Date {
+  const times = [paper.modifiedAt, featured?.at, commentsChanged ?? undefined].map((t) => (t === undefined ? Number.NaN : Date.parse(t))).filter((t) => !Number.isNaN(t));
   // HTTP dates have whole seconds; round down so the comparison below is exact.
   return new Date(Math.floor(Math.max(0, ...times) / 1000) * 1000);
 }
@@ -285,15 +288,18 @@ async function showPaper(ctx: AppContext, csrf: CsrfProtection, req: FastifyRequ
   if (entry === undefined) return notFoundPage(ctx, csrf, req, reply, id);
   const { paper, featured } = entry;
 
-  const modified = lastModified(paper, featured);
+  // The HTML page shows the thread, with forms for a signed-in viewer: both are part of its ETag.
+  const discussion = format === 'html' ? await loadDiscussion(ctx, { id: paper.id, arxivId: paper.arxivId, titleText: paper.titleText }) : null;
+  const modified = lastModified(paper, featured, discussion?.lastChange ?? null);
   const path = paperPath(id);
   reply
     .header('last-modified', modified.toUTCString())
-    .header('etag', pageEtag(paper, featured, format))
+    .header('etag', pageEtag(paper, featured, format, discussion === null ? [] : [discussion.version, viewerEtagPart(ctx, req, reply)]))
     // Revalidate every time: cheap with a 304, and votes or featuring show at once.
     .header('cache-control', 'no-cache')
     .header('link', `<${path}.md>; rel="alternate"; type="text/markdown"`);
-  if (notModified(req, modified)) return reply.code(304).send();
+  // A date cannot tell one viewer's copy from another's: signed-in pages revalidate by ETag only.
+  if (req.auth === null && notModified(req, modified)) return reply.code(304).send();
 
   const filename = id.replace(/\//g, '_');
   const digest = await digestOf(ctx, paper);
@@ -315,7 +321,7 @@ async function showPaper(ctx: AppContext, csrf: CsrfProtection, req: FastifyRequ
           alternates: [markdown],
           math: true,
         },
-        renderPaper(paper, featured, digest),
+        renderPaper(paper, featured, digest, discussion === null ? undefined : discussionSection(ctx, req, reply, discussion, paper.commentCount)),
       );
       return reply.type('text/html; charset=utf-8').send(page.value);
     }
