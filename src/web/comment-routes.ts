@@ -194,8 +194,8 @@ ${actions(d, c, tv)}
 export function discussionSection(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, d: Discussion, count: number): SafeHtml {
   const tv = threadViewer(ctx, req, reply);
   const login = `/login?next=${encodeURIComponent(`/papers/${d.paper.arxivId}#discussion`)}`;
-  return html`<section id="discussion" class="discussion" aria-labelledby="discussion-h"><h2 id="discussion-h">Discussion</h2>
-<p class="muted small">${count === 0 ? 'No comments yet.' : `${count} ${count === 1 ? 'comment' : 'comments'}.`}</p>
+  return html`<section id="discussion" aria-labelledby="discussion-h"><h2 id="discussion-h">Discussion</h2>
+<p>${count === 0 ? 'No comments yet.' : `${count} ${count === 1 ? 'comment' : 'comments'}.`}</p>
 ${d.nodes.length === 0 ? '' : html`<ol class="comments">${d.nodes.map((n) => commentItem(d, n, tv))}</ol>`}
 ${
   tv === null
