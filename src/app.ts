@@ -22,6 +22,7 @@ import { feedRoutes } from './web/feed-pages.js';
 import { installMetrics } from './web/metrics.js';
 import { paperRoutes } from './web/paper-page.js';
 import { rateLimitOptions } from './web/rate-limits.js';
+import { profileRoutes } from './web/profile-pages.js';
 import { searchRoutes } from './web/search-page.js';
 import { settingsRoutes } from './web/settings-pages.js';
 import { submitRoutes } from './web/submit-routes.js';
@@ -86,6 +87,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(accountRoutes(ctx));
   await app.register(settingsRoutes(ctx));
   await app.register(adminRoutes(ctx));
+  await app.register(profileRoutes(ctx));
   await app.register(syndicationRoutes(ctx));
   await app.register(upvotePageRoutes(ctx));
   await app.register(submitRoutes(ctx));

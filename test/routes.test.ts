@@ -179,7 +179,8 @@ test('no GET changes state, signed in or not', async () => {
     for (const headers of [{}, { cookie: user.cookie }, { authorization: `Bearer ${readToken}` }]) {
       const before = await fingerprint();
       const res = await app.inject({ url, headers });
-      assert.ok(res.statusCode < 500, `GET ${url}: ${res.statusCode}`);
+      // /readyz may say 503 while the server-mode search index builds; nothing else may fail.
+      assert.ok(res.statusCode < 500 || route.url === '/readyz', `GET ${url}: ${res.statusCode}`);
       assert.equal(await fingerprint(), before, `GET ${route.url} changed state`);
     }
   }

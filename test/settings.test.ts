@@ -162,3 +162,12 @@ test('admins read the outbox; nobody else does', async () => {
   assert.equal((await bob.inject({ url: '/admin/outbox' })).statusCode, 403);
   assert.equal((await t.app.inject('/admin/outbox')).statusCode, 303);
 });
+
+test('a public profile shows the person and their public activity, never their email', async () => {
+  const page = await t.app.inject('/u/BOB');
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /<h1>bob<\/h1>/);
+  assert.ok(!page.body.includes('bob@example.org'));
+  assert.equal((await t.app.inject('/u/nobody-here')).statusCode, 404);
+  assert.equal((await t.app.inject('/u/%3Cscript%3E')).statusCode, 404);
+});

@@ -44,14 +44,22 @@ export function rateLimit(config: Config, name: RateLimitName): { rateLimit: Rat
   };
 }
 
+/** Whose budget a limited request spent, in the words of the 429 answer. */
+function whose(req: FastifyRequest): string {
+  const group = (req.routeOptions.config as { rateLimit?: { groupId?: unknown } } | undefined)?.rateLimit?.groupId;
+  if (req.auth !== null && PER_USER.has(group as RateLimitName)) return 'from one account';
+  if (req.auth?.via === 'token') return 'with one API token';
+  return 'from one address';
+}
+
 /** The error a limited request fails with; the error handler renders it as JSON or an HTML page. */
-function limitExceeded(_req: FastifyRequest, context: errorResponseBuilderContext): Error & { statusCode: number } {
+function limitExceeded(req: FastifyRequest, context: errorResponseBuilderContext): Error & { statusCode: number } {
   // The same whole seconds as the Retry-After header.
   const seconds = Math.ceil(context.ttl / 1000);
   const at = new Date(Date.now() + seconds * 1000).toISOString().slice(11, 19);
   return Object.assign(
     new Error(
-      `Too many requests: at most ${context.max} requests a minute from one address. ` +
+      `Too many requests: at most ${context.max} requests a minute ${whose(req)}. ` +
         `Try again in ${seconds} ${seconds === 1 ? 'second' : 'seconds'} (at ${at} UTC).`,
     ),
     { statusCode: context.statusCode },
