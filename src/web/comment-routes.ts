@@ -65,6 +65,8 @@ export function commentPath(arxivId: string, commentId: number): string {
 export interface Discussion {
   paper: PaperRef;
   nodes: ThreadNode[];
+  /** The shown comments by id (a reply names its parent's author). */
+  byId: Map<number, Comment>;
   html: Map<number, string>;
   revisions: Map<number, (Revision & { html: string })[]>;
   /** Changes whenever anything the thread shows changes. */
@@ -92,6 +94,7 @@ export async function loadDiscussion(ctx: AppContext, paper: PaperRef): Promise<
   return {
     paper,
     nodes: thread(shown),
+    byId: new Map(shown.map((c) => [c.id, c])),
     html: htmlById,
     revisions,
     version: createHash('sha1').update(state).digest('base64url'),
@@ -171,6 +174,12 @@ ${tv.csrf}
 </div>`;
 }
 
+function parentName(d: Discussion, parentId: number): string {
+  const parent = d.byId.get(parentId);
+  if (parent === undefined || parent.deletedAt !== null) return 'a deleted comment';
+  return parent.author?.username ?? 'a deleted account';
+}
+
 function commentItem(d: Discussion, node: ThreadNode, tv: ThreadViewer | null): SafeHtml {
   const c = node.comment;
   const replies = node.replies.length === 0 ? '' : html`<ol class="comments replies">${node.replies.map((r) => commentItem(d, r, tv))}</ol>`;
@@ -182,7 +191,7 @@ function commentItem(d: Discussion, node: ThreadNode, tv: ThreadViewer | null): 
   const author = c.author === null ? html`<span class="comment-author muted">[deleted account]</span>` : html`<a class="comment-author" href="/u/${c.author.username}">${c.author.username}</a>`;
   return html`<li><article class="comment" id="comment-${c.id}" aria-label="Comment by ${c.author?.username ?? 'a deleted account'}">
 <header class="comment-meta">${author} <a class="comment-time" href="#comment-${c.id}">${when(c.createdAt)}</a>${
-    c.parentId === null ? '' : html` <span class="small muted">replying to <a href="#comment-${c.parentId}">#${c.parentId}</a></span>`
+    c.parentId === null ? '' : html` <span>replying to <a href="#comment-${c.parentId}">${parentName(d, c.parentId)}</a></span>`
   }
 ${historyBlock(d, c)}</header>
 <div class="comment-body">${raw(d.html.get(c.id) ?? '')}</div>
