@@ -91,7 +91,7 @@ describe('paper pages on the imported shared data', { skip: shared.skip }, () =>
     assert.match(body, /<dt>Journal ref<\/dt><dd>Commun\.Theor\.Phys\.49:993-1000,2008<\/dd>/);
     assert.match(body, /<dt>Comments<\/dt><dd><span class="tex">17 pages, 3 figures and 1 table<\/span><\/dd>/);
     assert.match(body, /<section id="discussion" aria-labelledby="discussion-h"><h2 id="discussion-h">Discussion<\/h2>\n<p>No comments yet\.<\/p>/);
-    assert.match(body, /Comments arrive with accounts/);
+    assert.match(body, /<a href="\/login\?next=%2Fpapers%2F0704\.0016%23discussion">Log in<\/a> or <a href="\/signup">sign up<\/a> to comment\./);
     assert.match(body, /<span class="count">0<\/span> upvotes/);
     assert.match(body, /<link rel="alternate" type="text\/markdown" title="This paper as Markdown" href="\/papers\/0704\.0016\.md">/);
     assert.match(body, /<link rel="canonical" href="http:\/\/localhost:3000\/papers\/0704\.0016">/);
