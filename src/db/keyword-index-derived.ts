@@ -25,6 +25,14 @@ const FORMAT = '1';
 const BATCH = 5_000;
 /** Processes that may keep index files in one data directory at once. */
 const MAX_FILES = 64;
+/**
+ * How long tombstones of deleted papers are kept (the maintenance job deletes
+ * older ones). A file that last synced longer ago than this may have missed a
+ * deletion, so it rebuilds instead of syncing.
+ */
+export const TOMBSTONE_RETENTION_MS = 30 * 86_400_000;
+/** How often a sync that finds nothing new still records that the file is current. */
+const SYNCED_AT_EVERY_MS = 3_600_000;
 /** How often the background loop catches up when no search asked for it. */
 export const POLL_MS = 500;
 
@@ -87,6 +95,8 @@ export class DerivedKeywordIndex {
   private lastSyncAt = 0;
   private lastApplied = 0;
   private built: boolean;
+  /** When the file was last recorded current (meta synced_at). */
+  private syncedAt: number;
 
   private constructor(
     private readonly database: Database,
@@ -98,6 +108,12 @@ export class DerivedKeywordIndex {
       (sqlite.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined) ?? null;
     this.mark = Number(get('mark') ?? 0);
     this.built = get('built') === '1';
+    this.syncedAt = Number(get('synced_at') ?? 0);
+  }
+
+  private recordSyncedAt(at: number): void {
+    this.sqlite.prepare("INSERT INTO meta (key, value) VALUES ('synced_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(at));
+    this.syncedAt = at;
   }
 
   /**
@@ -135,6 +151,9 @@ export class DerivedKeywordIndex {
       const upsert = sqlite.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
       upsert.run('source', source);
       upsert.run('format', FORMAT);
+      const syncedAt = Number(sqlite.prepare("SELECT value FROM meta WHERE key = 'synced_at'").pluck().get() ?? 0);
+      // Last current before the oldest kept tombstone: a deletion since may be gone, so start again.
+      if (syncedAt < Date.now() - TOMBSTONE_RETENTION_MS) clear(sqlite);
       return new DerivedKeywordIndex(database, file, sqlite);
     }
     throw new Error(`every keyword index file in ${dir} is held by another process (${MAX_FILES} at most share a data directory)`);
@@ -203,7 +222,7 @@ export class DerivedKeywordIndex {
   /** Deletes everything and rebuilds from the database. */
   async rebuild(): Promise<void> {
     await this.running?.catch(() => {});
-    this.sqlite.exec("DELETE FROM papers; DELETE FROM paper_categories; DELETE FROM featured; INSERT INTO papers_fts (papers_fts) VALUES ('delete-all'); DELETE FROM meta WHERE key IN ('mark', 'built')");
+    clear(this.sqlite);
     this.mark = 0;
     this.built = false;
     await this.sync();
@@ -211,6 +230,8 @@ export class DerivedKeywordIndex {
 
   private async syncOnce(): Promise<void> {
     const { db } = this.database;
+    // Everything committed before this moment is in the file once the sync ends.
+    const startedAt = Date.now();
     // The oldest transaction still running now: everything older is committed
     // (or gone) and visible to this statement and to the reads below, which
     // start after it. In the same round trip, whether anything was stamped
@@ -228,6 +249,7 @@ export class DerivedKeywordIndex {
     // likely when statistics are missing, as after a bulk import.
     const full = !this.built || this.mark === 0;
     if (!full && rows[0]?.changed !== true) {
+      if (startedAt - this.syncedAt >= SYNCED_AT_EVERY_MS) this.recordSyncedAt(startedAt);
       this.mark = nextMark;
       this.lastApplied = 0;
       this.lastSyncAt = Date.now();
@@ -260,10 +282,12 @@ export class DerivedKeywordIndex {
       );
       meta.run('mark', String(nextMark));
       meta.run('built', '1');
+      meta.run('synced_at', String(startedAt));
     })();
     applied += featured.rows.length + deleted.rows.length;
     this.mark = nextMark;
     this.built = true;
+    this.syncedAt = startedAt;
     this.lastApplied = applied;
     this.lastSyncAt = Date.now();
   }
@@ -345,6 +369,13 @@ function claimFile(file: string): Sqlite | null {
     })();
   }
   return sqlite;
+}
+
+/** Empties an index file: the next sync builds it from scratch. */
+function clear(sqlite: Sqlite): void {
+  sqlite.exec(
+    "DELETE FROM papers; DELETE FROM paper_categories; DELETE FROM featured; INSERT INTO papers_fts (papers_fts) VALUES ('delete-all'); DELETE FROM meta WHERE key IN ('mark', 'built', 'synced_at')",
+  );
 }
 
 function removeFile(file: string): void {

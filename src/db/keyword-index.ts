@@ -7,7 +7,8 @@
  */
 import { sqliteHandle, onClose, type Database } from './connection.js';
 import { fts5Search, type Fts5Query, type Fts5Result } from './keyword-fts5.js';
-import { DerivedKeywordIndex } from './keyword-index-derived.js';
+import { DerivedKeywordIndex, TOMBSTONE_RETENTION_MS } from './keyword-index-derived.js';
+import { sql } from 'kysely';
 
 export { MARK_CLOSE, MARK_OPEN, type Fts5Hit, type Fts5Query } from './keyword-fts5.js';
 
@@ -79,4 +80,15 @@ export async function rebuildKeywordIndex(database: Database): Promise<void> {
     return;
   }
   await (await derivedIndex(database)).rebuild();
+}
+
+/**
+ * Deletes the server-mode tombstones of deleted papers older than the
+ * retention (index files that last synced before it rebuild instead); returns
+ * how many. Nothing to do on SQLite.
+ */
+export async function pruneSearchTombstones(database: Database, now = Date.now()): Promise<number> {
+  if (database.engine === 'sqlite') return 0;
+  const result = await sql`DELETE FROM search_deletions WHERE deleted_at < ${now - TOMBSTONE_RETENTION_MS}`.execute(database.db);
+  return Number(result.numAffectedRows ?? 0);
 }

@@ -10,6 +10,7 @@ import { searchChanges } from './migrations/008_search_changes.js';
 import { rateLimits } from './migrations/009_rate_limits.js';
 import { triggerSearchPath } from './migrations/010_trigger_search_path.js';
 import { community } from './migrations/011_community.js';
+import { searchDeletionsAge } from './migrations/012_search_deletions_age.js';
 
 /**
  * A schema change, as SQL for each engine. Both scripts make the same tables
@@ -36,6 +37,7 @@ export const migrations: readonly Migration[] = [
   rateLimits,
   triggerSearchPath,
   community,
+  searchDeletionsAge,
 ];
 
 export interface MigrateResult {

@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { pruneSearchTombstones } from '../db/keyword-index.js';
 import type { DB } from '../db/schema.js';
 import { defineJobType, type JobHandler } from './queue.js';
 
 const DAY_MS = 86_400_000;
 
-/** Deletes finished (`done`) jobs older than `olderThanDays`; failed jobs stay for inspection. */
+/** Deletes finished (`done`) jobs older than `olderThanDays` (failed jobs stay for inspection), and old search tombstones. */
 export const pruneJobsJob = defineJobType(
   'maintenance.prune',
   z.object({ olderThanDays: z.number().int().min(1).default(7) }),
@@ -55,6 +56,7 @@ export async function pruneDoneJobs(db: Kysely<DB>, before: number, signal?: Abo
 /** Handler for `maintenance.prune`. */
 export const pruneJobsHandler: JobHandler<z.output<typeof pruneJobsJob.schema>> = async ({ job, signal, log, ctx }) => {
   const deleted = await pruneDoneJobs(ctx.database.db, Date.now() - job.payload.olderThanDays * DAY_MS, signal);
-  log.info({ deleted }, 'pruned finished jobs');
-  return { deleted };
+  const tombstones = await pruneSearchTombstones(ctx.database);
+  log.info({ deleted, tombstones }, 'pruned finished jobs and old search tombstones');
+  return { deleted, tombstones };
 };
