@@ -33,13 +33,17 @@ class ChangeListener {
   private connect(): Promise<void> {
     this.ready = (async () => {
       const client = new pg.Client({ connectionString: this.url, application_name: 'paperboy-changes' });
-      client.on('notification', () => {
-        this.count += 1;
+      // The channel is the database's; the payload names the schema that changed
+      // (migration 013), and other schemas are other instances.
+      let schema: string | undefined;
+      client.on('notification', (message) => {
+        if (message.payload === schema) this.count += 1;
       });
       client.on('error', () => this.lost(client));
       client.on('end', () => this.lost(client));
       try {
         await client.connect();
+        schema = (await client.query<{ schema: string }>('SELECT current_schema() AS schema')).rows[0]?.schema;
         await client.query(`LISTEN ${CHANNEL}`);
         if (this.closed) {
           await client.end();

@@ -11,6 +11,7 @@ import { rateLimits } from './migrations/009_rate_limits.js';
 import { triggerSearchPath } from './migrations/010_trigger_search_path.js';
 import { community } from './migrations/011_community.js';
 import { searchDeletionsAge } from './migrations/012_search_deletions_age.js';
+import { schemaChangeNotifications } from './migrations/013_schema_change_notifications.js';
 
 /**
  * A schema change, as SQL for each engine. Both scripts make the same tables
@@ -38,6 +39,7 @@ export const migrations: readonly Migration[] = [
   triggerSearchPath,
   community,
   searchDeletionsAge,
+  schemaChangeNotifications,
 ];
 
 export interface MigrateResult {
