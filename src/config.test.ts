@@ -81,8 +81,11 @@ test('rate limits, METRICS_ENABLED and LOG_FORMAT: defaults, and every bad value
   const c = loadConfig({});
   assert.deepEqual(
     Object.fromEntries(Object.entries(c.rateLimits).map(([name, limit]) => [name, limit.max])),
-    { searchPage: 120, apiSearch: 60, searchFeed: 30, arxivFetch: 10 },
+    { searchPage: 120, apiSearch: 60, searchFeed: 30, arxivFetch: 10, auth: 10, write: 60, submit: 5 },
   );
+  assert.deepEqual(c.tokenRateLimit, { max: 600, timeWindow: 60_000 });
+  assert.deepEqual(c.sessions, { idleMs: 30 * 86_400_000, maxMs: 90 * 86_400_000 });
+  assert.equal(c.submissionMaxAgeDays, 14);
   assert.equal(c.metricsEnabled, false);
   assert.equal(c.logFormat, 'auto');
   const set = loadConfig({ RATE_LIMIT_ARXIV_FETCH: '3', METRICS_ENABLED: 'true', LOG_FORMAT: 'pretty' });
