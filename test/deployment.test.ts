@@ -9,24 +9,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startArxivServer, type ArxivFixtureServer } from './support/arxiv-server.js';
-import { BIN, tempDataDir } from './support/cli.js';
+import { BIN, freePort, tempDataDir } from './support/cli.js';
 import { instanceEnv } from './support/database.js';
 import { sharedData } from './support/shared-data.js';
 
 const shared = sharedData();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 interface Process {
   child: ChildProcess;

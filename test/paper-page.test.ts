@@ -1,13 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { importPaths } from '../src/ingest/import.js';
 import { startArxivServer, type ArxivFixtureServer } from './support/arxiv-server.js';
 import { emptyApp, importedApp, type TestApp } from './support/app.js';
-import { tempDataDir } from './support/cli.js';
+import { freePort, tempDataDir } from './support/cli.js';
 import { sharedData } from './support/shared-data.js';
 import { sql } from 'kysely';
 import { searchKeyword } from '../src/search/keyword.js';
@@ -40,15 +39,6 @@ function postForm(t: TestApp, url: string, cookie: string, fields: Record<string
   });
 }
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 describe('paper pages on the imported shared data', { skip: shared.skip }, () => {
   let t: TestApp;
@@ -343,7 +333,7 @@ describe('fetching a paper from arXiv', { skip: shared.skip }, () => {
 });
 
 test('arXiv unreachable: 503 with a clear message, nothing stored', { skip: shared.skip }, async () => {
-  const port = await closedPort();
+  const port = await freePort();
   const t = await emptyApp({ ARXIV_API_URL: `http://127.0.0.1:${port}/api/query`, ARXIV_MIN_INTERVAL_MS: '0' });
   try {
     const form = fetchForm(await t.app.inject('/papers/1707.08567'));

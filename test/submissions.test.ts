@@ -7,7 +7,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { ensurePaper } from '../src/arxiv/fetch-paper.js';
@@ -15,6 +14,7 @@ import { unfeaturePaper } from '../src/feeds/featuring.js';
 import { addDays } from '../src/feeds/periods.js';
 import { signedInUser, browserCsrf, type TestUser } from './support/accounts.js';
 import { emptyApp, type TestApp } from './support/app.js';
+import { freePort } from './support/cli.js';
 import { startArxivServer, type ArxivFixtureServer } from './support/arxiv-server.js';
 import { sharedData } from './support/shared-data.js';
 
@@ -108,15 +108,6 @@ async function stored(t: TestApp, arxivId: string): Promise<boolean> {
   return (await t.ctx.database.db.selectFrom('papers').select('id').where('arxiv_id', '=', arxivId).executeTakeFirst()) !== undefined;
 }
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 describe('submitting papers', { skip: shared.skip }, () => {
   let server: ArxivFixtureServer;
@@ -433,7 +424,7 @@ test('submissions are rate-limited per person, across addresses and tokens', { s
 });
 
 test('arXiv unreachable: 503 with Retry-After, nothing stored or featured', { skip: shared.skip }, async () => {
-  const port = await closedPort();
+  const port = await freePort();
   const t = await emptyApp({ ARXIV_API_URL: `http://127.0.0.1:${port}/api/query`, ARXIV_MIN_INTERVAL_MS: '0' });
   try {
     const erin = await signedInUser(t.ctx, t.app, { username: 'erin' });

@@ -135,6 +135,30 @@ ${csrfField(ctx, req, reply)}
     );
 
   return async (app) => {
+    /**
+     * An emailed link that signs its person in: GET shows the button, POST
+     * uses the token. Either kind proves the address, so it is verified too.
+     */
+    const signInLink = (path: string, purpose: 'verify' | 'login', title: string, button: string, then: string): void => {
+      app.get(path, async (req, reply) => {
+        const { token } = TokenQuery.parse(req.query ?? {});
+        return confirmPage(req, reply, title, path, token, button, await peekEmailToken(ctx.database, token, purpose));
+      });
+      app.post(path, limited, async (req, reply) => {
+        const form = TokenForm.safeParse(req.body ?? {});
+        const used = form.success ? await useEmailToken(ctx.database, form.data.token, purpose) : null;
+        if (used === null) return confirmPage(req, reply, title, path, '', '', false);
+        await ctx.database.db
+          .updateTable('users')
+          .set({ email_verified_at: new Date().toISOString() })
+          .where('id', '=', used.userId)
+          .where('email_verified_at', 'is', null)
+          .execute();
+        await signIn(ctx, req, reply, used.userId);
+        return reply.redirect(then, 303);
+      });
+    };
+
     app.get('/signup', async (req, reply) => {
       const { next } = NextQuery.parse(req.query ?? {});
       return signupPage(req, reply, { email: '', username: '', password: '', next: safeNext(next || '/') }, {});
@@ -164,19 +188,7 @@ ${notice(html`We sent a link to <strong>${values.email.trim()}</strong>. Open it
       );
     });
 
-    app.get('/verify', async (req, reply) => {
-      const { token } = TokenQuery.parse(req.query ?? {});
-      return confirmPage(req, reply, 'Confirm your email address', '/verify', token, 'Confirm and sign in', await peekEmailToken(ctx.database, token, 'verify'));
-    });
-
-    app.post('/verify', limited, async (req, reply) => {
-      const form = TokenForm.safeParse(req.body ?? {});
-      const used = form.success ? await useEmailToken(ctx.database, form.data.token, 'verify') : null;
-      if (used === null) return confirmPage(req, reply, 'Confirm your email address', '/verify', '', '', false);
-      await ctx.database.db.updateTable('users').set({ email_verified_at: new Date().toISOString() }).where('id', '=', used.userId).where('email_verified_at', 'is', null).execute();
-      await signIn(ctx, req, reply, used.userId);
-      return reply.redirect('/?welcome=1', 303);
-    });
+    signInLink('/verify', 'verify', 'Confirm your email address', 'Confirm and sign in', '/?welcome=1');
 
     app.get('/login', async (req, reply) => {
       const { next } = NextQuery.parse(req.query ?? {});
@@ -218,20 +230,7 @@ ${notice(html`We sent a link to <strong>${values.email.trim()}</strong>. Open it
 ${notice(html`If an account uses <strong>${email}</strong>, a sign-in link is on its way. It works once, for 15 minutes.`)}`));
     });
 
-    app.get('/login/link', async (req, reply) => {
-      const { token } = TokenQuery.parse(req.query ?? {});
-      return confirmPage(req, reply, 'Sign in to Paperboy', '/login/link', token, 'Sign in', await peekEmailToken(ctx.database, token, 'login'));
-    });
-
-    app.post('/login/link', limited, async (req, reply) => {
-      const form = TokenForm.safeParse(req.body ?? {});
-      const used = form.success ? await useEmailToken(ctx.database, form.data.token, 'login') : null;
-      if (used === null) return confirmPage(req, reply, 'Sign in to Paperboy', '/login/link', '', '', false);
-      // The link reached the address: it is verified.
-      await ctx.database.db.updateTable('users').set({ email_verified_at: new Date().toISOString() }).where('id', '=', used.userId).where('email_verified_at', 'is', null).execute();
-      await signIn(ctx, req, reply, used.userId);
-      return reply.redirect('/', 303);
-    });
+    signInLink('/login/link', 'login', 'Sign in to Paperboy', 'Sign in', '/');
 
     app.get('/reset', async (req, reply) =>
       sendPage(reply, 200, page(req, reply, 'Reset your password', html`<h1>Reset your password</h1>

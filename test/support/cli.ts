@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -32,5 +33,16 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
     // No input: an empty, closed stdin, as from /dev/null.
     child.stdin.end(input ?? '');
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on now: for a server to start on, or to stand for an unreachable one. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === 'object' && address !== null ? resolvePromise(address.port) : reject(new Error('no port'))));
+    });
   });
 }
