@@ -330,7 +330,10 @@ describe('upvotes on the imported arXiv records', () => {
     const pair = [paper(), paper()];
     for (const arxivId of pair) await featurePaper(t.ctx.database, { arxivId, on: day, source: 'curator', by: 'ada' }, new Date(`${day}T12:00:00Z`));
     const ranks = (list: string[]) => pair.map((id) => list.indexOf(id));
-    const page = async () => ranks(order((await t.app.inject('/papers/trending')).body));
+    const ada = await user();
+    // Ada's pages are rendered for her, never from the page cache, which on
+    // PostgreSQL learns of a write a few milliseconds after it commits.
+    const page = async () => ranks(order((await ada.inject({ url: '/papers/trending' })).body));
     const api = async () =>
       ranks((await t.app.inject(`/api/daily_papers?date=${day}&sort=trending&limit=100`)).json<{ paper: { id: string } }[]>().map((i) => i.paper.id));
 
@@ -338,7 +341,6 @@ describe('upvotes on the imported arXiv records', () => {
     for (const r of [...pageBefore, ...apiBefore]) assert.ok(r >= 0, 'both papers are listed');
     // Upvote whichever each list ranks lower; one vote must lift it above the other.
     const lowerOnPage = pair[pageBefore[0]! < pageBefore[1]! ? 1 : 0]!;
-    const ada = await user();
     await ada.inject({ method: 'POST', url: `/api/papers/${lowerOnPage}/upvote` });
     const pageAfter = await page();
     assert.ok(pageAfter[pair.indexOf(lowerOnPage)]! < pageAfter[1 - pair.indexOf(lowerOnPage)]!, `trending page: ${pageBefore} -> ${pageAfter}`);
