@@ -27,6 +27,7 @@ import { clearSessionCookie, csrfField, safeNext, sessionToken, signIn } from '.
 import { csrfProtection } from './csrf.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
+import { notice, sendPrivatePage } from './private-page.js';
 import { rateLimit } from './rate-limits.js';
 
 const text = (max: number) => z.string().max(max).default('');
@@ -40,10 +41,6 @@ const NextQuery = z.object({ next: text(2000) });
 
 type Problems = Partial<Record<string, string>>;
 
-/** Sends a page that carries this browser's CSRF token (never cached by anyone). */
-function sendPage(reply: FastifyReply, status: number, page: SafeHtml): FastifyReply {
-  return reply.code(status).header('cache-control', 'private, no-store').type('text/html; charset=utf-8').send(page.value);
-}
 
 function field(name: string, label: string, type: string, value: string, problem: string | undefined, extra: SafeHtml | string = ''): SafeHtml {
   const id = `f-${name}`;
@@ -54,23 +51,18 @@ ${problem ? html`<span class="field-problem" id="${id}-problem">${problem}</span
 </p>`;
 }
 
-function notice(message: string | SafeHtml, kind: 'status' | 'alert' = 'status'): SafeHtml {
-  return html`<div class="notice${kind === 'alert' ? ' error' : ''}" role="${kind}"><p>${message}</p></div>`;
-}
 
 export function accountRoutes(ctx: AppContext): FastifyPluginAsync {
   const csrf = csrfProtection(ctx.config);
   const limited = { preHandler: csrf.requireCsrf, config: rateLimit(ctx.config, 'auth') };
-  const page = (_req: FastifyRequest, _reply: FastifyReply, title: string, body: SafeHtml): SafeHtml =>
+  const page = (title: string, body: SafeHtml): SafeHtml =>
     layout({ title: `${title} · Paperboy` }, body);
 
   const signupPage = (req: FastifyRequest, reply: FastifyReply, values: z.infer<typeof SignupForm>, problems: Problems, status = 200) =>
-    sendPage(
+    sendPrivatePage(
       reply,
       status,
       page(
-        req,
-        reply,
         'Sign up',
         html`<h1>Sign up</h1>
 ${problems.form ? notice(problems.form, 'alert') : ''}
@@ -87,12 +79,10 @@ ${field('password', 'Password (at least 8 characters; a passphrase is best)', 'p
     );
 
   const loginPage = (req: FastifyRequest, reply: FastifyReply, values: { login: string; next: string }, message: SafeHtml | '', status = 200) =>
-    sendPage(
+    sendPrivatePage(
       reply,
       status,
       page(
-        req,
-        reply,
         'Log in',
         html`<h1>Log in</h1>
 ${message}
@@ -115,12 +105,10 @@ ${field('link-email', 'Email', 'email', '', undefined, 'autocomplete="email" req
 
   /** The page behind an emailed link: a button that posts the token (opening the link changes nothing). */
   const confirmPage = (req: FastifyRequest, reply: FastifyReply, title: string, action: string, token: string, button: string, live: boolean) =>
-    sendPage(
+    sendPrivatePage(
       reply,
       live ? 200 : 400,
       page(
-        req,
-        reply,
         title,
         live
           ? html`<h1>${title}</h1>
@@ -179,10 +167,10 @@ ${csrfField(ctx, req, reply)}
       } else {
         sendInBackground(ctx, alreadyRegisteredMail(ctx, values.email.trim()));
       }
-      return sendPage(
+      return sendPrivatePage(
         reply,
         200,
-        page(req, reply, 'Check your email', html`<h1>Check your email</h1>
+        page('Check your email', html`<h1>Check your email</h1>
 ${notice(html`We sent a link to <strong>${values.email.trim()}</strong>. Open it to confirm your address and sign in.`)}
 <p class="muted">No email after a few minutes? Check your spam folder, or <a href="/signup">sign up again</a>.</p>`),
       );
@@ -226,14 +214,14 @@ ${notice(html`We sent a link to <strong>${values.email.trim()}</strong>. Open it
         const token = await issueEmailToken(ctx.database, account.id, 'login');
         sendInBackground(ctx, loginLinkMail(ctx, account.email, token));
       }
-      return sendPage(reply, 200, page(req, reply, 'Check your email', html`<h1>Check your email</h1>
+      return sendPrivatePage(reply, 200, page('Check your email', html`<h1>Check your email</h1>
 ${notice(html`If an account uses <strong>${email}</strong>, a sign-in link is on its way. It works once, for 15 minutes.`)}`));
     });
 
     signInLink('/login/link', 'login', 'Sign in to Paperboy', 'Sign in', '/');
 
     app.get('/reset', async (req, reply) =>
-      sendPage(reply, 200, page(req, reply, 'Reset your password', html`<h1>Reset your password</h1>
+      sendPrivatePage(reply, 200, page('Reset your password', html`<h1>Reset your password</h1>
 <form method="post" action="/reset" class="account-form">
 ${csrfField(ctx, req, reply)}
 ${field('email', 'Email', 'email', '', undefined, 'autocomplete="email" required')}
@@ -249,12 +237,12 @@ ${field('email', 'Email', 'email', '', undefined, 'autocomplete="email" required
         const token = await issueEmailToken(ctx.database, account.id, 'reset');
         sendInBackground(ctx, resetMail(ctx, account.email, token));
       }
-      return sendPage(reply, 200, page(req, reply, 'Check your email', html`<h1>Check your email</h1>
+      return sendPrivatePage(reply, 200, page('Check your email', html`<h1>Check your email</h1>
 ${notice(html`If an account uses <strong>${email}</strong>, a reset link is on its way. It works once, for an hour.`)}`));
     });
 
     const resetForm = (req: FastifyRequest, reply: FastifyReply, token: string, problem: string | undefined, status = 200) =>
-      sendPage(reply, status, page(req, reply, 'Choose a new password', html`<h1>Choose a new password</h1>
+      sendPrivatePage(reply, status, page('Choose a new password', html`<h1>Choose a new password</h1>
 <form method="post" action="/reset/confirm" class="account-form">
 ${csrfField(ctx, req, reply)}
 <input type="hidden" name="token" value="${token}">

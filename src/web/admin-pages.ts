@@ -9,6 +9,7 @@ import type { AppContext } from '../context.js';
 import { requireRole } from './auth.js';
 import { html } from './html.js';
 import { layout } from './layout.js';
+import { sendPrivatePage } from './private-page.js';
 
 const PAGE = 50;
 const OutboxQuery = z.object({ before: z.coerce.number().int().positive().optional() });
@@ -38,7 +39,7 @@ ${m.sent_at ? 'sent' : m.error ? html`<span class="error">failed: ${m.error}</sp
       )}</ol>`
 }
 ${rows.length > PAGE && last ? html`<p><a href="/admin/outbox?before=${last.id}">Older mail</a></p>` : ''}`;
-      return reply.header('cache-control', 'private, no-store').type('text/html; charset=utf-8').send(layout({ title: 'Outbox · Paperboy' }, body).value);
+      return sendPrivatePage(reply, 200, layout({ title: 'Outbox · Paperboy' }, body));
     });
   };
 }

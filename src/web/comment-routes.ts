@@ -41,6 +41,7 @@ import { sendError } from './errors.js';
 import { html, raw, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
 import { rateLimit } from './rate-limits.js';
+import { sendPrivatePage } from './private-page.js';
 
 // Lengths are checked by src/community/comments.ts, whose message says by how much (Fastify's body limit caps the size).
 const CommentForm = z.object({
@@ -230,11 +231,7 @@ ${bodyField('comment-retry', retry.body, 'Your comment')}
 <div class="notice error" role="alert"><p>${refusal.message}</p></div>
 ${form}
 <p><a href="/papers/${retry.paper}#discussion">Back to the discussion</a></p>`;
-  return reply
-    .code(refusal.status)
-    .header('cache-control', 'private, no-store')
-    .type('text/html; charset=utf-8')
-    .send(layout({ title: 'Comment not saved · Paperboy' }, body).value);
+  return sendPrivatePage(reply, refusal.status, layout({ title: 'Comment not saved · Paperboy' }, body));
 }
 
 function paperOfComment(ctx: AppContext, c: Comment): Promise<PaperRef | undefined> {
@@ -340,10 +337,7 @@ export function commentRoutes(ctx: AppContext): FastifyPluginAsync {
       const viewer = req.auth?.viewer;
       if (viewer === undefined) return reply;
       const items = await listNotifications(ctx.database, viewer.id);
-      return reply
-        .header('cache-control', 'private, no-store')
-        .type('text/html; charset=utf-8')
-        .send(layout({ title: 'Notifications · Paperboy' }, notificationsBody(ctx, req, reply, items)).value);
+      return sendPrivatePage(reply, 200, layout({ title: 'Notifications · Paperboy' }, notificationsBody(ctx, req, reply, items)));
     });
 
     app.post('/notifications/read', { preHandler: requireWrite(ctx) }, async (req, reply) => {

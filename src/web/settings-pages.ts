@@ -21,6 +21,7 @@ import { csrfProtection } from './csrf.js';
 import { sendError } from './errors.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
+import { notice, sendPrivatePage } from './private-page.js';
 import { rateLimit } from './rate-limits.js';
 
 const secret = z.string().max(MAX_PASSWORD_LENGTH * 4).default('');
@@ -31,9 +32,6 @@ const DeleteForm = z.object({ password: secret, confirm: z.string().max(100).def
 const IdParams = z.object({ id: z.coerce.number().int().positive() });
 const TokenField = z.object({ token: z.string().max(100).default('') });
 
-function sendPage(reply: FastifyReply, status: number, page: SafeHtml): FastifyReply {
-  return reply.code(status).header('cache-control', 'private, no-store').type('text/html; charset=utf-8').send(page.value);
-}
 
 const when = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 
@@ -111,11 +109,9 @@ ${
 <button type="submit">Delete my account</button>
 </form>
 </section>`;
-    return sendPage(reply, status, layout({ title: 'Settings · Paperboy' }, body));
+    return sendPrivatePage(reply, status, layout({ title: 'Settings · Paperboy' }, body));
   }
 
-  const notice = (text: string, kind: 'status' | 'alert' = 'status'): SafeHtml =>
-    html`<div class="notice${kind === 'alert' ? ' error' : ''}" role="${kind}"><p>${text}</p></div>`;
 
   return async (app) => {
     app.get('/settings', { preHandler: requireUser }, async (req, reply) => {
@@ -157,7 +153,7 @@ ${
       const body = live
         ? html`<h1>Confirm your new email address</h1><form method="post" action="/settings/email/confirm" class="account-form">${csrfField(ctx, req, reply)}<input type="hidden" name="token" value="${token}"><button type="submit">Use this address</button></form>`
         : html`<h1>Confirm your new email address</h1>${notice('This link has expired or was already used.', 'alert')}`;
-      return sendPage(reply, live ? 200 : 400, layout({ title: 'Confirm your email · Paperboy' }, body));
+      return sendPrivatePage(reply, live ? 200 : 400, layout({ title: 'Confirm your email · Paperboy' }, body));
     });
 
     // The link may be opened signed out (another browser): the token is the proof, CSRF the form's.

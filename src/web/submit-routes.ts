@@ -16,6 +16,7 @@ import { longDay, shortDay } from './dates.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
 import { rateLimit } from './rate-limits.js';
+import { sendPrivatePage } from './private-page.js';
 
 const MAX_INPUT = 2000;
 const SubmitForm = z.object({
@@ -81,11 +82,7 @@ ${
 async function sendForm(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, status: number, state: FormState): Promise<FastifyReply> {
   const mine = req.auth === null ? [] : await recentSubmissions(ctx, req.auth.viewer.username);
   if (state.problem?.retryAfter !== undefined) reply.header('retry-after', String(state.problem.retryAfter));
-  return reply
-    .code(status)
-    .header('cache-control', 'private, no-store')
-    .type('text/html; charset=utf-8')
-    .send(submitPage(ctx, req, reply, state, mine).value);
+  return sendPrivatePage(reply, status, submitPage(ctx, req, reply, state, mine));
 }
 
 /** Registers the submit form and its action. */
