@@ -44,17 +44,26 @@ export async function startSession(
   return token;
 }
 
-/** The person a session token belongs to, or null when it is unknown, idle too long or past its absolute end. */
+/** The person a session token belongs to (and their unread notifications), or null when it is unknown, idle too long or past its absolute end. */
 export async function sessionViewer(
   database: Database,
   config: Pick<Config, 'sessions'>,
   token: string,
-): Promise<{ viewer: Viewer; sessionId: number } | null> {
+): Promise<{ viewer: Viewer; sessionId: number; unread: number } | null> {
   if (!isSecret(token)) return null;
   const row = await database.db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
     .select(['sessions.id as session_id', 'sessions.last_seen_at', 'sessions.expires_at', 'users.id', 'users.username', 'users.role', 'users.email_verified_at'])
+    // The header's count, in the same round trip: every signed-in page shows it.
+    .select((eb) =>
+      eb
+        .selectFrom('notifications')
+        .select((n) => n.fn.countAll<number>().as('n'))
+        .whereRef('notifications.user_id', '=', 'users.id')
+        .where('notifications.read_at', 'is', null)
+        .as('unread'),
+    )
     .where('sessions.token_hash', '=', hashSecret(token))
     .executeTakeFirst();
   if (row === undefined) return null;
@@ -66,7 +75,7 @@ export async function sessionViewer(
   if (now - row.last_seen_at >= TOUCH_EVERY_MS) {
     await database.db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', row.session_id).execute();
   }
-  return { viewer: viewerOf(row), sessionId: row.session_id };
+  return { viewer: viewerOf(row), sessionId: row.session_id, unread: Number(row.unread ?? 0) };
 }
 
 export async function endSession(database: Database, token: string): Promise<void> {

@@ -78,13 +78,7 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
       clearSessionCookie(ctx, reply);
       return;
     }
-    const unread = await ctx.database.db
-      .selectFrom('notifications')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('user_id', '=', found.viewer.id)
-      .where('read_at', 'is', null)
-      .executeTakeFirst();
-    req.auth = { viewer: found.viewer, via: 'session', scope: 'write', sessionId: found.sessionId, unread: Number(unread?.n ?? 0) };
+    req.auth = { viewer: found.viewer, via: 'session', scope: 'write', sessionId: found.sessionId, unread: found.unread };
   });
   personaliseHtml(ctx, app);
 }
