@@ -135,6 +135,14 @@ test('isoDateTime converts ISO-like dates to UTC and refuses the rest', () => {
   assert.equal(isoDateTime(null), null);
 });
 
+test('input that makes saxes throw (a lone surrogate after "<!") is a well-formedness error, not an exception', async () => {
+  for (const parts of [['<!\ud800'], ['<', '!\ud800'], ['<feed><!\ud800']]) {
+    const evs = await events(parts, () => true);
+    assert.equal(evs.at(-1)?.type, 'error', JSON.stringify(parts));
+    assert.match((evs.at(-1) as { reason: string }).reason, /XML not well-formed/);
+  }
+});
+
 test('looksLikeArxivId and idVersion accept the id forms found in the files', () => {
   for (const id of [
     'http://arxiv.org/abs/1111.2011v2',

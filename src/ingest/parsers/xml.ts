@@ -70,7 +70,7 @@ export async function* streamXml(
   const building: Building[] = [];
   let lastElementPosition = -1;
 
-  parser.on('error', (err: Error) => {
+  const report = (err: Error): void => {
     // saxes keeps going after an error; only the first one is trustworthy.
     if (failed) return;
     failed = true;
@@ -84,7 +84,18 @@ export async function* streamXml(
       reason: `XML not well-formed (line ${parser.line}, column ${parser.column}): ${message}`,
       line: parser.line,
     });
-  });
+  };
+  parser.on('error', report);
+  // saxes throws instead of reporting on a few malformed inputs (a lone
+  // surrogate right after `<!` ends in String.fromCodePoint(NaN)): the same
+  // "not well-formed" for those, never an exception out of an import.
+  const feed = (write: () => void): void => {
+    try {
+      write();
+    } catch (err) {
+      report(err instanceof Error ? err : new Error(String(err)));
+    }
+  };
 
   parser.on('opentag', (tag: SaxesTagNS) => {
     if (failed) return;
@@ -159,10 +170,10 @@ export async function* streamXml(
   };
 
   for await (const chunk of input) {
-    parser.write(chunk);
+    feed(() => parser.write(chunk));
     if (yield* drain()) return;
   }
-  parser.close();
+  feed(() => parser.close());
   yield* drain();
 }
 
