@@ -43,7 +43,8 @@ const usesDatabase = (file) =>
 
 function run(engine, list, extraEnv = {}) {
   console.log(`\n# ${engine}: ${list.length} test files`);
-  const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...list], {
+  // --test-force-exit: a test that fails before closing its database must fail, not leave the run waiting on the pool.
+  const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-force-exit', ...list], {
     stdio: 'inherit',
     env: { ...process.env, PAPERBOY_TEST_ENGINE: engine, ...extraEnv },
   });
