@@ -100,7 +100,38 @@ const envSchema = z
     SESSION_IDLE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
     SESSION_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
     SUBMISSION_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
+    RATE_LIMIT_SUBSCRIBE: perMinute(10),
+    MAIL_REPLY_TO: z.string().min(3).optional(),
+    DIGEST_FROM: z.string().min(3).optional(),
+    DIGEST_REPLY_TO: z.string().min(3).optional(),
+    DIGEST_ENABLED: booleanFlag.default(true),
+    DIGEST_HOUR: z.coerce.number().int().min(0).max(23).default(8),
+    DIGEST_TIMEZONE: z
+      .string()
+      .default('UTC')
+      .refine((tz) => isTimeZone(tz), { message: 'must be an IANA time zone such as UTC or Europe/Berlin' }),
+    DIGEST_WEEKLY_DAY: z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']).default('mon'),
+    DIGEST_UNCERTAIN: z.enum(['resend', 'hold']).default('resend'),
+    DIGEST_SEND_RATE: z.coerce.number().int().min(1).max(100_000).default(1_000),
+    DKIM_DOMAIN: z.string().min(1).optional(),
+    DKIM_SELECTOR: z.string().min(1).optional(),
+    DKIM_PRIVATE_KEY_FILE: z.string().min(1).optional(),
+    MAIL_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    SOFT_BOUNCE_LIMIT: z.coerce.number().int().min(1).max(100).default(3),
+  })
   });
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The day digests go out weekly, as in `DIGEST_WEEKLY_DAY`. */
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 
 /** A route's limit: at most `max` requests per client per `timeWindow` milliseconds. */
 export interface RateLimit {
@@ -146,6 +177,8 @@ export interface Config {
     write: RateLimit;
     /** Paper submissions, per user. */
     submit: RateLimit;
+    /** Subscription requests, per client address (each address also gets at most one confirmation email per 10 minutes). */
+    subscribe: RateLimit;
   };
   /** The limit of a request made with a personal API token, per token, on every limited read route. */
   tokenRateLimit: RateLimit;
@@ -153,6 +186,30 @@ export interface Config {
   sessions: { idleMs: number; maxMs: number };
   /** Papers can be submitted to the daily feed this long after their first version. */
   submissionMaxAgeDays: number;
+  /** Reply-To of transactional mail (confirmations, sign-in links, notifications). */
+  mailReplyTo: string | undefined;
+  /** Email digests: their sender, schedule and delivery policy (docs/decisions/011-email-digests.md). */
+  digest: {
+    /** From of digests; by default MAIL_FROM's address with the local part `digest`. */
+    from: string;
+    replyTo: string | undefined;
+    /** Whether the scheduler creates runs (`paperboy digest run` works either way). */
+    enabled: boolean;
+    /** Local hour, in `timeZone`, at which runs are created. */
+    hour: number;
+    timeZone: string;
+    weeklyDay: Weekday;
+    /** What to do with a message whose send was interrupted (it may or may not have gone out). */
+    uncertain: 'resend' | 'hold';
+    /** Most digest messages a worker sends per second. */
+    sendRatePerSecond: number;
+  };
+  /** DKIM signing of every message, when configured. */
+  dkim: { domainName: string; keySelector: string; privateKeyFile: string } | undefined;
+  /** Shared secret of the bounce and complaint webhook; the webhook answers 404 without it. */
+  mailWebhookSecret: string | undefined;
+  /** Soft bounces within 30 days that suppress an address. */
+  softBounceLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -172,6 +229,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ? []
     : parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
   if (env.NODE_ENV === 'production' && !env.SECRET_KEY) problems.push('SECRET_KEY: is required when NODE_ENV=production');
+  const dkimSet = [env.DKIM_DOMAIN, env.DKIM_SELECTOR, env.DKIM_PRIVATE_KEY_FILE].filter((v) => v !== undefined && v !== '');
+  if (dkimSet.length !== 0 && dkimSet.length !== 3) {
+    problems.push('DKIM_DOMAIN: DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE are set together or not at all');
+  }
+  if (env.DKIM_PRIVATE_KEY_FILE && !existsSync(env.DKIM_PRIVATE_KEY_FILE)) problems.push('DKIM_PRIVATE_KEY_FILE: no such file');
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const dataDir = resolve(e.PAPERBOY_DATA_DIR);
@@ -210,11 +272,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       auth: { max: e.RATE_LIMIT_AUTH, timeWindow: 60_000 },
       write: { max: e.RATE_LIMIT_WRITE, timeWindow: 60_000 },
       submit: { max: e.RATE_LIMIT_SUBMIT, timeWindow: 60_000 },
+      subscribe: { max: e.RATE_LIMIT_SUBSCRIBE, timeWindow: 60_000 },
     },
     tokenRateLimit: { max: e.RATE_LIMIT_TOKEN, timeWindow: 60_000 },
     sessions: { idleMs: e.SESSION_IDLE_DAYS * DAY_MS, maxMs: e.SESSION_MAX_DAYS * DAY_MS },
     submissionMaxAgeDays: e.SUBMISSION_MAX_AGE_DAYS,
+    mailReplyTo: e.MAIL_REPLY_TO,
+    digest: {
+      from: e.DIGEST_FROM ?? digestSender(e.MAIL_FROM),
+      replyTo: e.DIGEST_REPLY_TO,
+      enabled: e.DIGEST_ENABLED,
+      hour: e.DIGEST_HOUR,
+      timeZone: e.DIGEST_TIMEZONE,
+      weeklyDay: e.DIGEST_WEEKLY_DAY,
+      uncertain: e.DIGEST_UNCERTAIN,
+      sendRatePerSecond: e.DIGEST_SEND_RATE,
+    },
+    dkim:
+      e.DKIM_DOMAIN !== undefined && e.DKIM_SELECTOR !== undefined && e.DKIM_PRIVATE_KEY_FILE !== undefined
+        ? { domainName: e.DKIM_DOMAIN, keySelector: e.DKIM_SELECTOR, privateKeyFile: resolve(e.DKIM_PRIVATE_KEY_FILE) }
+        : undefined,
+    mailWebhookSecret: e.MAIL_WEBHOOK_SECRET,
+    softBounceLimit: e.SOFT_BOUNCE_LIMIT,
   };
+}
+
+/**
+ * Digests come from their own address, so that filters and reputation tell
+ * them apart from sign-in links: `Paperboy <paperboy@example.org>` gives
+ * `Paperboy digest <digest@example.org>`.
+ */
+export function digestSender(mailFrom: string): string {
+  const match = /^\s*(?:"?([^"<]*?)"?\s*)?<?([^<>\s@]+)@([^<>\s@]+?)>?\s*$/.exec(mailFrom);
+  if (match === null) return mailFrom;
+  const name = (match[1] ?? '').trim() || 'Paperboy';
+  return `${name} digest <digest@${match[3]}>`;
 }
 
 /** Loads `.env` from the working directory into process.env (existing variables win). */

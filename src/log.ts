@@ -44,6 +44,8 @@ export function createLogger(level: string, name = 'paperboy', format: LogFormat
           '*.secretKey',
           'smtpUrl',
           '*.smtpUrl',
+          'mailWebhookSecret',
+          '*.mailWebhookSecret',
           'req.headers.authorization',
           'req.headers.cookie',
         ],

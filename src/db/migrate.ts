@@ -12,6 +12,7 @@ import { triggerSearchPath } from './migrations/010_trigger_search_path.js';
 import { community } from './migrations/011_community.js';
 import { searchDeletionsAge } from './migrations/012_search_deletions_age.js';
 import { schemaChangeNotifications } from './migrations/013_schema_change_notifications.js';
+import { emailDigests } from './migrations/014_email_digests.js';
 
 /**
  * A schema change, as SQL for each engine. Both scripts make the same tables
@@ -40,6 +41,7 @@ export const migrations: readonly Migration[] = [
   community,
   searchDeletionsAge,
   schemaChangeNotifications,
+  emailDigests,
 ];
 
 export interface MigrateResult {

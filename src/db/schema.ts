@@ -266,6 +266,95 @@ export interface NotificationsTable {
   read_at: string | null;
 }
 
+// --- email digests (014) ---
+export type SubscriberStatus = 'pending' | 'confirmed' | 'unsubscribed';
+export type DigestCadence = 'daily' | 'weekly';
+
+export interface SubscribersTable {
+  id: Generated<number>;
+  email: string;
+  /** Lower-cased email: unique. */
+  email_key: string;
+  /** The account this address belongs to, when there is one. */
+  user_id: number | null;
+  status: Generated<SubscriberStatus>;
+  cadence: Generated<DigestCadence>;
+  paper_count: Generated<number>;
+  /** JSON array of category ids; empty: all. */
+  categories: Generated<string>;
+  /** JSON array of keywords to boost. */
+  keywords: Generated<string>;
+  /** JSON array of keywords whose papers are left out. */
+  muted_keywords: Generated<string>;
+  /** The secret in preferences and unsubscribe links. */
+  link_token: string;
+  /** SHA-256 (hex) of the pending confirmation token. */
+  confirm_token_hash: string | null;
+  /** Epoch ms. */
+  confirm_expires_at: number | null;
+  /** Epoch ms of the last confirmation email (resends are throttled). */
+  confirm_sent_at: number | null;
+  created_at: string;
+  confirmed_at: string | null;
+  unsubscribed_at: string | null;
+  updated_at: string;
+}
+
+export type SuppressionReason = 'hard-bounce' | 'soft-bounces' | 'complaint' | 'manual';
+
+export interface SuppressionsTable {
+  email_key: string;
+  reason: SuppressionReason;
+  detail: string | null;
+  created_at: string;
+}
+
+export type MailEventKind = 'hard-bounce' | 'soft-bounce' | 'complaint' | 'unsubscribe';
+
+export interface MailEventsTable {
+  id: Generated<number>;
+  email_key: string;
+  kind: MailEventKind;
+  source: 'webhook' | 'dsn';
+  detail: string | null;
+  created_at: string;
+}
+
+export type DigestRunStatus = 'building' | 'sending' | 'done';
+
+export interface DigestRunsTable {
+  id: Generated<number>;
+  cadence: DigestCadence;
+  /** YYYY-MM-DD, the period's last day. */
+  period_end: string;
+  status: DigestRunStatus;
+  /** JSON DigestContent (src/digests/content.ts), frozen at build. */
+  content: string;
+  recipients: Generated<number>;
+  created_at: string;
+  built_at: string | null;
+  finished_at: string | null;
+}
+
+export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'uncertain' | 'cancelled';
+
+/** Times compared by code in epoch ms; times shown in ISO text. */
+export interface DigestDeliveriesTable {
+  run_id: number;
+  subscriber_id: number;
+  email: string;
+  /** JSON DigestSelection (src/digests/content.ts). */
+  selection: string;
+  status: Generated<DeliveryStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<number>;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  uncertain_at: string | null;
+  sent_at: string | null;
+  error: string | null;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   papers: PapersTable;
@@ -286,4 +375,9 @@ export interface DB {
   comments: CommentsTable;
   comment_revisions: CommentRevisionsTable;
   notifications: NotificationsTable;
+  subscribers: SubscribersTable;
+  suppressions: SuppressionsTable;
+  mail_events: MailEventsTable;
+  digest_runs: DigestRunsTable;
+  digest_deliveries: DigestDeliveriesTable;
 }
