@@ -118,7 +118,6 @@ const envSchema = z
     DKIM_PRIVATE_KEY_FILE: z.string().min(1).optional(),
     MAIL_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     SOFT_BOUNCE_LIMIT: z.coerce.number().int().min(1).max(100).default(3),
-  })
   });
 
 function isTimeZone(tz: string): boolean {
