@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, digestSender, loadConfig } from './config.js';
 
 test('defaults give a working embedded configuration', () => {
   const c = loadConfig({});
@@ -81,7 +81,7 @@ test('rate limits, METRICS_ENABLED and LOG_FORMAT: defaults, and every bad value
   const c = loadConfig({});
   assert.deepEqual(
     Object.fromEntries(Object.entries(c.rateLimits).map(([name, limit]) => [name, limit.max])),
-    { searchPage: 120, apiSearch: 60, searchFeed: 30, arxivFetch: 10, auth: 10, write: 60, submit: 5 },
+    { searchPage: 120, apiSearch: 60, searchFeed: 30, arxivFetch: 10, auth: 10, write: 60, submit: 5, subscribe: 10 },
   );
   assert.deepEqual(c.tokenRateLimit, { max: 600, timeWindow: 60_000 });
   assert.deepEqual(c.sessions, { idleMs: 30 * 86_400_000, maxMs: 90 * 86_400_000 });
@@ -111,6 +111,48 @@ test('rate limits, METRICS_ENABLED and LOG_FORMAT: defaults, and every bad value
         'RATE_LIMIT_ARXIV_FETCH',
         'RATE_LIMIT_SEARCH_FEED',
         'RATE_LIMIT_SEARCH_PAGE',
+      ]);
+      return true;
+    },
+  );
+});
+
+test('digest settings: defaults, the digest sender, and every bad value listed', () => {
+  const c = loadConfig({ MAIL_FROM: 'Paperboy <news@papers.example.org>' });
+  assert.deepEqual(c.digest, {
+    from: 'Paperboy digest <digest@papers.example.org>',
+    replyTo: undefined,
+    enabled: true,
+    hour: 8,
+    timeZone: 'UTC',
+    weeklyDay: 'mon',
+    uncertain: 'resend',
+    sendRatePerSecond: 1000,
+  });
+  assert.equal(c.dkim, undefined);
+  assert.equal(digestSender('news@example.org'), 'Paperboy digest <digest@example.org>');
+  assert.equal(digestSender('"Ann B" <x@y.z>'), 'Ann B digest <digest@y.z>');
+  assert.equal(loadConfig({ DIGEST_FROM: 'Papers <p@example.org>' }).digest.from, 'Papers <p@example.org>');
+  assert.equal(loadConfig({ DIGEST_TIMEZONE: 'Pacific/Auckland' }).digest.timeZone, 'Pacific/Auckland');
+  assert.throws(
+    () =>
+      loadConfig({
+        DIGEST_TIMEZONE: 'Mars/Olympus',
+        DIGEST_HOUR: '24',
+        DIGEST_WEEKLY_DAY: 'monday',
+        DIGEST_UNCERTAIN: 'maybe',
+        DKIM_DOMAIN: 'example.org',
+        MAIL_WEBHOOK_SECRET: 'short',
+      }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems.map((p) => p.split(':')[0]).sort(), [
+        'DIGEST_HOUR',
+        'DIGEST_TIMEZONE',
+        'DIGEST_UNCERTAIN',
+        'DIGEST_WEEKLY_DAY',
+        'DKIM_DOMAIN',
+        'MAIL_WEBHOOK_SECRET',
       ]);
       return true;
     },

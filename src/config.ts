@@ -302,10 +302,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * `Paperboy digest <digest@example.org>`.
  */
 export function digestSender(mailFrom: string): string {
-  const match = /^\s*(?:"?([^"<]*?)"?\s*)?<?([^<>\s@]+)@([^<>\s@]+?)>?\s*$/.exec(mailFrom);
-  if (match === null) return mailFrom;
-  const name = (match[1] ?? '').trim() || 'Paperboy';
-  return `${name} digest <digest@${match[3]}>`;
+  const angled = /^(.*)<([^<>\s]+)>\s*$/.exec(mailFrom);
+  const address = (angled?.[2] ?? mailFrom).trim();
+  const domain = /^[^@\s]+@([^@\s]+)$/.exec(address)?.[1];
+  if (domain === undefined) return mailFrom;
+  const name = (angled?.[1] ?? '').trim().replace(/^"(.*)"$/, '$1').trim() || 'Paperboy';
+  return `${name} digest <digest@${domain}>`;
 }
 
 /** Loads `.env` from the working directory into process.env (existing variables win). */
