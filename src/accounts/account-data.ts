@@ -8,6 +8,8 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/connection.js';
 import type { DB } from '../db/schema.js';
+import { preferencesOf } from '../subscriptions/preferences.js';
+import { accountSubscriptions, endAccountSubscriptions } from '../subscriptions/subscribers.js';
 
 export interface AccountExport {
   exportedAt: string;
@@ -27,6 +29,19 @@ export interface AccountExport {
   }[];
   submissions: { paper: string; featuredOn: string; at: string }[];
   notifications: { kind: string; commentId: number; createdAt: string; readAt: string | null }[];
+  /** Email digest subscriptions: the account's address and any linked to the account. */
+  subscriptions: {
+    email: string;
+    status: string;
+    cadence: string;
+    paperCount: number;
+    categories: string[];
+    keywords: string[];
+    mutedKeywords: string[];
+    createdAt: string;
+    confirmedAt: string | null;
+    unsubscribedAt: string | null;
+  }[];
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -35,7 +50,8 @@ export async function exportAccount(database: Database, userId: number): Promise
   const { db } = database;
   const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
   if (user === undefined) return null;
-  const [sessions, tokens, upvotes, comments, revisions, submissions, notifications] = await Promise.all([
+  const owner = { id: userId, emailKey: user.email_key, emailVerified: user.email_verified_at !== null };
+  const [sessions, tokens, upvotes, comments, revisions, submissions, notifications, subscriptions] = await Promise.all([
     db.selectFrom('sessions').selectAll().where('user_id', '=', userId).orderBy('id').execute(),
     db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('id').execute(),
     db
@@ -68,6 +84,7 @@ export async function exportAccount(database: Database, userId: number): Promise
       .orderBy('featured.featured_at')
       .execute(),
     db.selectFrom('notifications').selectAll().where('user_id', '=', userId).orderBy('id').execute(),
+    accountSubscriptions(db, owner),
   ]);
   return {
     exportedAt: new Date().toISOString(),
@@ -93,6 +110,22 @@ export async function exportAccount(database: Database, userId: number): Promise
     })),
     submissions: submissions.map((s) => ({ paper: s.arxiv_id, featuredOn: s.featured_on, at: s.featured_at })),
     notifications: notifications.map((n) => ({ kind: n.kind, commentId: n.comment_id, createdAt: n.created_at, readAt: n.read_at })),
+    // Not the link token: it is a key, and the export is a file people pass around.
+    subscriptions: subscriptions.map((s) => {
+      const prefs = preferencesOf(s);
+      return {
+        email: s.email,
+        status: s.status,
+        cadence: prefs.cadence,
+        paperCount: prefs.paperCount,
+        categories: prefs.categories,
+        keywords: prefs.keywords,
+        mutedKeywords: prefs.mutedKeywords,
+        createdAt: s.created_at,
+        confirmedAt: s.confirmed_at,
+        unsubscribedAt: s.unsubscribed_at,
+      };
+    }),
   };
 }
 
@@ -111,12 +144,13 @@ async function recount(trx: Transaction<DB>, paperIds: number[]): Promise<void> 
 
 /**
  * Deletes an account: sessions, tokens, email links, upvotes and
- * notifications go with it (foreign keys), comments become tombstones, and
- * submissions no longer name it. Returns false when there was no such account.
+ * notifications go with it (foreign keys), comments become tombstones,
+ * submissions no longer name it, and its digest subscriptions end (see
+ * endAccountSubscriptions). Returns false when there was no such account.
  */
 export async function deleteAccount(database: Database, userId: number): Promise<boolean> {
   return database.db.transaction().execute(async (trx) => {
-    const user = await trx.selectFrom('users').select('username').where('id', '=', userId).executeTakeFirst();
+    const user = await trx.selectFrom('users').select(['username', 'email_key', 'email_verified_at']).where('id', '=', userId).executeTakeFirst();
     if (user === undefined) return false;
     const upvoted = await trx.selectFrom('upvotes').select('paper_id').where('user_id', '=', userId).execute();
     const discussed = await trx.selectFrom('comments').select('paper_id').where('user_id', '=', userId).execute();
@@ -131,6 +165,7 @@ export async function deleteAccount(database: Database, userId: number): Promise
       .where('comment_id', 'in', (eb) => eb.selectFrom('comments').select('id').where('user_id', 'is', null).where('body', '=', ''))
       .execute();
     await trx.updateTable('featured').set({ featured_by: null }).where('source', '=', 'submission').where('featured_by', '=', user.username).execute();
+    await endAccountSubscriptions(trx, { id: userId, emailKey: user.email_key, emailVerified: user.email_verified_at !== null });
     await trx.deleteFrom('users').where('id', '=', userId).execute();
     await recount(trx, [...new Set([...upvoted, ...discussed].map((r) => r.paper_id))]);
     return true;

@@ -49,7 +49,12 @@ function navLink(href: string, label: string, current: boolean): SafeHtml {
   return current ? html`<a href="${href}" aria-current="page">${label}</a>` : html`<a href="${href}">${label}</a>`;
 }
 
-/** The page shell shared by every HTML page: landmarks, header with search, footer. */
+/**
+ * The page shell shared by every HTML page: landmarks, header with search and
+ * the subscribe box, footer. The subscribe box is a GET form to /subscribe:
+ * these pages are cached for everyone, so they cannot carry a browser's CSRF
+ * token; the form that has one is the next page, prefilled.
+ */
 export function layout(options: PageOptions, body: SafeHtml): SafeHtml {
   const { section = null } = options;
   return html`<!doctype html>
@@ -91,7 +96,12 @@ ${navLink('/api/docs', 'API', section === 'api')}
 <button type="submit">Search</button>
 </form>
 ${raw(ANONYMOUS_ACCOUNT_NAV)}
-<div class="subscribe-slot" id="subscribe"></div>
+<div class="subscribe-slot" id="subscribe">
+<form class="subscribe-box" method="get" action="/subscribe">
+<label for="subscribe-email">Get trending papers in your email inbox!</label>
+<span class="subscribe-fields"><input id="subscribe-email" type="email" name="email" placeholder="you@example.org" autocomplete="email" required><button type="submit">Subscribe</button></span>
+</form>
+</div>
 </div>
 </header>
 <main id="content" class="wrap">

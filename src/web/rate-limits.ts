@@ -18,6 +18,12 @@ export type RateLimitName = keyof Config['rateLimits'];
 
 /** Limits counted per person (every session and token of one account together), not per address. */
 const PER_USER: ReadonlySet<RateLimitName> = new Set(['write', 'submit']);
+/**
+ * Limits that always count per client address, with or without a token: each
+ * request may email a stranger, so an API token (any account can make one)
+ * must not buy the higher token budget.
+ */
+const PER_ADDRESS: ReadonlySet<RateLimitName> = new Set(['subscribe']);
 
 /**
  * The route option for limit `name`. Routes of one name share one budget
@@ -29,17 +35,19 @@ const PER_USER: ReadonlySet<RateLimitName> = new Set(['write', 'submit']);
 export function rateLimit(config: Config, name: RateLimitName): { rateLimit: RateLimitOptions } {
   const limit = config.rateLimits[name];
   const perUser = PER_USER.has(name);
+  const perAddress = PER_ADDRESS.has(name);
   return {
     rateLimit: {
       timeWindow: limit.timeWindow,
       groupId: name,
       keyGenerator: (req: FastifyRequest) => {
         const auth = req.auth;
+        if (perAddress) return req.ip;
         if (auth !== null && perUser) return `user:${auth.viewer.id}`;
         if (auth?.via === 'token') return `token:${auth.tokenId ?? 0}`;
         return req.ip;
       },
-      max: (req: FastifyRequest) => (req.auth?.via === 'token' && !perUser ? config.tokenRateLimit.max : limit.max),
+      max: (req: FastifyRequest) => (req.auth?.via === 'token' && !perUser && !perAddress ? config.tokenRateLimit.max : limit.max),
     },
   };
 }
@@ -47,6 +55,7 @@ export function rateLimit(config: Config, name: RateLimitName): { rateLimit: Rat
 /** Whose budget a limited request spent, in the words of the 429 answer. */
 function whose(req: FastifyRequest): string {
   const group = (req.routeOptions.config as { rateLimit?: { groupId?: unknown } } | undefined)?.rateLimit?.groupId;
+  if (PER_ADDRESS.has(group as RateLimitName)) return 'from one address';
   if (req.auth !== null && PER_USER.has(group as RateLimitName)) return 'from one account';
   if (req.auth?.via === 'token') return 'with one API token';
   return 'from one address';

@@ -23,6 +23,7 @@ import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
 import { notice, sendPrivatePage } from './private-page.js';
 import { rateLimit } from './rate-limits.js';
+import { digestSettingsSection } from './subscription-pages.js';
 
 const secret = z.string().max(MAX_PASSWORD_LENGTH * 4).default('');
 const EmailChange = z.object({ email: z.string().max(254).default(''), password: secret });
@@ -45,8 +46,12 @@ export function settingsRoutes(ctx: AppContext): FastifyPluginAsync {
     if (auth === null) return reply.redirect('/login?next=/settings', 303);
     const user = await findUserById(ctx.database, auth.viewer.id);
     if (user === undefined) return reply.redirect('/login', 303);
-    const [sessions, tokens] = await Promise.all([listSessions(ctx.database, ctx.config, user.id), listApiTokens(ctx.database, user.id)]);
     const field = csrfField(ctx, req, reply);
+    const [sessions, tokens, digest] = await Promise.all([
+      listSessions(ctx.database, ctx.config, user.id),
+      listApiTokens(ctx.database, user.id),
+      digestSettingsSection(ctx, user, field),
+    ]);
     const body = html`<h1>Settings</h1>
 ${message}
 ${
@@ -97,10 +102,11 @@ ${
 <button type="submit">Create token</button>
 </form>
 </section>
+${digest}
 <section aria-labelledby="data-h"><h2 id="data-h">Your data</h2>
 <p><a href="/settings/export.json" download>Download everything Paperboy holds about you (JSON)</a></p>
 <form method="post" action="/settings/delete" class="account-form danger">${field}
-<p>Deleting your account removes your sessions, tokens, upvotes and notifications. Your comments stay as "[deleted]" so replies keep their place.</p>
+<p>Deleting your account removes your sessions, tokens, upvotes and notifications, and unsubscribes your address from the email digest. Your comments stay as "[deleted]" so replies keep their place.</p>
 ${
   user.password_hash === null
     ? html`<p class="field"><label for="delete-confirm">Type your username to confirm</label><input id="delete-confirm" name="confirm" type="text" required></p>`
