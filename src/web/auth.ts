@@ -59,6 +59,8 @@ export function viewerOf(req: FastifyRequest): Viewer | null {
 export function installAuth(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (req, reply) => {
+    // The mail webhook's bearer is its shared secret, not an account's token (src/api/mail-webhook-routes.ts).
+    if (req.routeOptions.config.mailWebhook === true) return;
     const header = req.headers.authorization;
     if (header !== undefined) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
