@@ -6,8 +6,10 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import { sql } from 'kysely';
 import { commentApiRoutes } from './api/comment-routes.js';
+import { installMailWebhookAuth, mailWebhookRoutes } from './api/mail-webhook-routes.js';
 import { apiRoutes } from './api/routes.js';
 import { submitApiRoutes } from './api/submit-routes.js';
+import { subscriptionApiRoutes } from './api/subscription-routes.js';
 import { upvoteApiRoutes } from './api/upvote-routes.js';
 import { schemaStatus } from './db/migrate.js';
 import type { AppContext } from './context.js';
@@ -26,6 +28,7 @@ import { profileRoutes } from './web/profile-pages.js';
 import { searchRoutes } from './web/search-page.js';
 import { settingsRoutes } from './web/settings-pages.js';
 import { submitRoutes } from './web/submit-routes.js';
+import { subscriptionRoutes } from './web/subscription-pages.js';
 import { syndicationRoutes } from './web/syndication-routes.js';
 import { installUpvoteButtons, upvotePageRoutes } from './web/upvote-routes.js';
 
@@ -67,6 +70,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   // Limits are opted into per route (search, fetching from arXiv): see docs/rate-limits.md.
   await app.register(rateLimit, rateLimitOptions(ctx.database));
   installErrorHandlers(app);
+  // Before installAuth: the mail webhook's bearer is its shared secret, which the token check would refuse.
+  installMailWebhookAuth(app, ctx);
   // Before the ETag plugin: a signed-in page gets its header filled in before its ETag is computed.
   installAuth(app, ctx);
   installUpvoteButtons(app, ctx);
@@ -92,10 +97,13 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(upvotePageRoutes(ctx));
   await app.register(submitRoutes(ctx));
   await app.register(commentRoutes(ctx));
+  await app.register(subscriptionRoutes(ctx));
   await app.register(apiRoutes(ctx), { prefix: '/api' });
   await app.register(upvoteApiRoutes(ctx), { prefix: '/api' });
   await app.register(submitApiRoutes(ctx), { prefix: '/api' });
   await app.register(commentApiRoutes(ctx), { prefix: '/api' });
+  await app.register(subscriptionApiRoutes(ctx), { prefix: '/api' });
+  await app.register(mailWebhookRoutes(ctx), { prefix: '/api' });
   return app;
 }
 

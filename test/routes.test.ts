@@ -25,10 +25,19 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * State-changing routes that take neither a session nor a token, and why.
- * Empty: even the signed-out forms (sign-up, log-in, fetch from arXiv) need
- * their CSRF token, which this audit checks like any other.
+ * Even the signed-out forms (sign-up, log-in, fetch from arXiv) need their
+ * CSRF token, which this audit checks like any other.
  */
-const OPEN_WRITES = new Map<string, string>();
+const OPEN_WRITES = new Map<string, string>([
+  [
+    'POST /api/subscriptions',
+    'Anyone may ask for the digest, signed in or not: it only emails the address a confirmation (double opt-in, one per 10 minutes), and is limited per client address.',
+  ],
+  [
+    'POST /unsubscribe/:token',
+    'RFC 8058 one-click unsubscribe: mail clients post without cookies or CSRF token; the unguessable link token is the credential, and it can only end a subscription.',
+  ],
+]);
 
 interface Route {
   method: string;
@@ -51,7 +60,18 @@ async function build(collect: Route[]): Promise<FastifyInstance> {
 }
 
 before(async () => {
-  ctx = await createContext(loadConfig({ ...(await instanceEnv()), HARVEST_ENABLED: 'false', RATE_LIMIT_AUTH: '10000', RATE_LIMIT_WRITE: '10000', RATE_LIMIT_SUBMIT: '10000' }), createLogger('silent'));
+  ctx = await createContext(
+    loadConfig({
+      ...(await instanceEnv()),
+      HARVEST_ENABLED: 'false',
+      RATE_LIMIT_AUTH: '10000',
+      RATE_LIMIT_WRITE: '10000',
+      RATE_LIMIT_SUBMIT: '10000',
+      // The mail webhook on, so the audit sees its routes refuse everyone without the secret (401, not 404).
+      MAIL_WEBHOOK_SECRET: 'routes-audit-mail-webhook-secret-0123456789',
+    }),
+    createLogger('silent'),
+  );
   app = await build(routes);
   if (!shared.skip) {
     await importPaths(ctx.database, [join(shared.dir, 'arxiv')]);
@@ -107,7 +127,13 @@ async function fingerprint(): Promise<string> {
       (SELECT count(*) FROM featured WHERE hidden_at IS NOT NULL) AS hidden,
       (SELECT count(*) FROM jobs) AS jobs,
       (SELECT coalesce(max(email_verified_at), '') FROM users) AS verified,
-      (SELECT coalesce(max(email), '') FROM users) AS emails`.execute(ctx.database.db);
+      (SELECT coalesce(max(email), '') FROM users) AS emails,
+      (SELECT count(*) FROM subscribers) AS subscribers,
+      (SELECT count(*) FROM subscribers WHERE status = 'confirmed') AS confirmed_subscribers,
+      (SELECT count(*) FROM subscribers WHERE status = 'unsubscribed') AS unsubscribed,
+      (SELECT coalesce(max(updated_at), '') FROM subscribers) AS subscribers_updated,
+      (SELECT count(*) FROM suppressions) AS suppressions,
+      (SELECT count(*) FROM mail_events) AS mail_events`.execute(ctx.database.db);
   return JSON.stringify(rows[0], (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v));
 }
 

@@ -370,7 +370,7 @@ describe('upvotes on the imported arXiv records', () => {
     }
     assert.equal(doc.paths['/api/papers/{id}/upvote']?.post?.operationId, 'postPapersIdUpvote');
     assert.ok(doc.components.schemas.UpvoteState);
-    assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['bearerToken', 'session']);
+    assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['bearerToken', 'mailWebhookSecret', 'session']);
   });
 });
 

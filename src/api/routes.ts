@@ -281,10 +281,10 @@ function shape(schema: Json, indent = '  '): HtmlValue {
 
 const METHODS = ['get', 'post', 'patch', 'delete'] as const;
 
-/** The success status an operation documents: 200, 201 for creations, 204 for no content. */
+/** The success status an operation documents: 200, 201 for creations, 202 for accepted work, 204 for no content. */
 function successStatus(operation: Json): string {
   const responses = field(operation, 'responses');
-  return ['200', '201', '204'].find((status) => status in responses) ?? '200';
+  return ['200', '201', '202', '204'].find((status) => status in responses) ?? '200';
 }
 
 function responseShape(operation: Json): HtmlValue {
@@ -295,11 +295,22 @@ function responseShape(operation: Json): HtmlValue {
   return typeLabel(json);
 }
 
-/** A curl command line for an operation: its method, a token when it needs one, a JSON body from the schema's examples. */
-function exampleRequest(baseUrl: string, method: string, path: string, secured: boolean, body: Json): SafeHtml {
+/**
+ * The bearer value an operation's example shows: the webhook's shared secret,
+ * a personal token, or none for an operation anyone may call (an empty
+ * security requirement).
+ */
+function exampleBearer(operation: Json): string | undefined {
+  const schemes = list(operation, 'security').flatMap((requirement) => (isJson(requirement) ? Object.keys(requirement) : []));
+  if (schemes.includes('mailWebhookSecret')) return 'MAIL_WEBHOOK_SECRET';
+  return schemes.length > 0 ? 'token' : undefined;
+}
+
+/** A curl command line for an operation: its method, its credential, a JSON body from the schema's examples. */
+function exampleRequest(baseUrl: string, method: string, path: string, bearer: string | undefined, body: Json): SafeHtml {
   const fields = Object.entries(field(body, 'properties')).map(([name, prop]) => [name, isJson(prop) ? list(prop, 'examples')[0] : undefined]);
   return html`curl${method === 'get' ? '' : ` -X ${method.toUpperCase()}`} '${baseUrl}${path}'${
-    secured ? html` -H 'Authorization: Bearer &lt;token&gt;'` : ''
+    bearer === undefined ? '' : html` -H 'Authorization: Bearer &lt;${bearer}&gt;'`
   }${fields.length === 0 ? '' : html` -H 'Content-Type: application/json' -d '${JSON.stringify(Object.fromEntries(fields))}'`}`;
 }
 
@@ -339,7 +350,7 @@ ${parameters.map((p) => {
 }
 ${Object.keys(body).length === 0 ? '' : html`<h3>Request body</h3>\n<pre><code>{\n${shape(body)}}</code></pre>`}
 <h3>Example request</h3>
-<pre><code>${exampleRequest(baseUrl, method, example, 'security' in op, body)}</code></pre>
+<pre><code>${exampleRequest(baseUrl, method, example, exampleBearer(op), body)}</code></pre>
 <h3>Response</h3>
 <p><code>${ok}</code>: <code>${responseShape(op)}</code></p>
 ${headers.length === 0 ? '' : html`<dl class="facts">${headers.map(([name, h]) => html`<dt><code>${name}</code></dt><dd>${isJson(h) ? prose(text(h, 'description')) : ''}</dd>`)}</dl>`}

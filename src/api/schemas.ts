@@ -12,9 +12,11 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { emailProblem } from '../accounts/users.js';
 import { MAX_COMMENT_LENGTH } from '../community/comments.js';
 import { expandCategoryFilter } from '../feeds/feed.js';
 import { parsePeriod, type Period, type PeriodKind } from '../feeds/periods.js';
+import { PREFERENCES } from '../subscriptions/preferences.js';
 
 // --- query parameter building blocks ---
 
@@ -249,6 +251,88 @@ export const CommentIdParams = z.strictObject({
 });
 export type CommentIdParams = z.infer<typeof CommentIdParams>;
 
+// --- mail webhook (src/api/mail-webhook-routes.ts) ---
+
+const webhookAddress = z
+  .string({ error: 'is required: the recipient\'s email address' })
+  .trim()
+  .refine((email) => emailProblem(email) === null, 'must be an email address such as ada@example.org')
+  .meta({ examples: ['ada@example.org'] });
+const eventDetail = z
+  .string({ error: 'must be text' })
+  .max(1000, 'must be at most 1000 characters')
+  .optional()
+  .describe('Kept with the event: the provider\'s reason, a status code.');
+
+/** One event of `POST /api/mail/events`. */
+export const MailEventItem = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('bounce'),
+      email: webhookAddress,
+      bounce: z
+        .enum(['hard', 'soft'], { error: 'must be "hard" or "soft"' })
+        .describe('`hard`: permanent (no such mailbox); `soft`: temporary (mailbox full), suppresses after `SOFT_BOUNCE_LIMIT` in 30 days.'),
+      detail: eventDetail,
+    }),
+    z.strictObject({ type: z.literal('complaint'), email: webhookAddress, detail: eventDetail }),
+    z
+      .strictObject({
+        type: z.literal('unsubscribe'),
+        email: webhookAddress.optional(),
+        token: z
+          .string({ error: 'must be text' })
+          .regex(/^[A-Za-z0-9_-]{43}$/, 'must be a subscriber\'s link token: the 43 characters after `unsubscribe ` in the mailto subject')
+          .optional()
+          .describe('The link token of a digest\'s List-Unsubscribe mailto subject (`unsubscribe <token>`), instead of the address.'),
+        detail: eventDetail,
+      })
+      .refine((e) => e.email !== undefined || e.token !== undefined, { message: 'give the email or the token' }),
+  ],
+  { error: 'type must be "bounce", "complaint" or "unsubscribe"' },
+);
+
+/** `POST /api/mail/events`. */
+export const MailEventsBody = z
+  .strictObject({
+    events: z
+      .array(MailEventItem, { error: 'is required: a list of events' })
+      .min(1, 'must list at least one event')
+      .max(500, 'must list at most 500 events')
+      .meta({ examples: [[{ type: 'bounce', email: 'ada@example.org', bounce: 'hard', detail: '550 5.1.1 user unknown' }]] })
+      .describe(
+        'Each `{type: "bounce", email, bounce: "hard"|"soft"}`, `{type: "complaint", email}` or `{type: "unsubscribe", email or token}`, with an optional `detail`.',
+      ),
+  })
+  .describe('Bounces, complaints and unsubscribes reported by a mail provider or an inbound mail pipe.');
+export type MailEventsBody = z.infer<typeof MailEventsBody>;
+
+// --- digest subscriptions (src/api/subscription-routes.ts) ---
+
+/** `POST /api/subscriptions`. */
+export const SubscriptionBody = z
+  .strictObject({
+    email: z
+      .string({ error: 'is required: the email address to subscribe' })
+      .trim()
+      .refine((email) => emailProblem(email) === null, 'must be an email address such as ada@example.org')
+      .meta({ examples: ['ada@example.org'] })
+      .describe('The address that gets the digest, once it confirms from the emailed link.'),
+    cadence: z
+      .enum(['daily', 'weekly'], { error: 'must be "daily" or "weekly"' })
+      .optional()
+      .meta({ examples: ['weekly'] })
+      .describe('`daily` (on weekdays; the default for a new subscription) or `weekly`.'),
+    categories: PREFERENCES.shape.categories
+      .unwrap()
+      .optional()
+      .meta({ examples: [['cs.LG', 'hep-th']] })
+      .describe('arXiv categories (`cs.LG`) or archives (`math`), at most 20; omitted or empty: every category.'),
+  })
+  .describe('A subscription request. Everything else (number of papers, keywords) is chosen on the preferences page after confirming.');
+export type SubscriptionBody = z.infer<typeof SubscriptionBody>;
+
 // --- responses ---
 
 /** Every error answer: a stable code and a human-readable message. */
@@ -397,6 +481,35 @@ export const CommentWithHistory = Comment.extend({
 }).describe('A comment with its edit history.');
 export type CommentWithHistory = z.infer<typeof CommentWithHistory>;
 
+/** What `POST /api/mail/events` changed: counts only, no address is ever echoed. */
+export const MailEventsResult = z
+  .object({
+    recorded: z.number().int().describe('Events stored.'),
+    suppressed: z.number().int().describe('Addresses this request suppressed: they get no more mail.'),
+    unsubscribed: z.number().int().describe('Subscriptions this request ended.'),
+    ignored: z.number().int().describe('Events that named no known subscriber (an unknown link token and no address).'),
+  })
+  .describe('What a batch of mail events changed.');
+export type MailEventsResult = z.infer<typeof MailEventsResult>;
+
+/** What `POST /api/mail/dsn` found and changed. */
+export const MailReportResult = MailEventsResult.extend({
+  report: z
+    .enum(['delivery-status', 'feedback-report', 'unsubscribe-request'])
+    .nullable()
+    .describe('What the message was; null when it was none of these (nothing is recorded).'),
+}).describe('What a returned or inbound message reported and changed.');
+export type MailReportResult = z.infer<typeof MailReportResult>;
+
+/** The answer to every well-formed subscription request, whatever the address's state. */
+export const SubscriptionAccepted = z
+  .object({
+    status: z.literal('accepted'),
+    message: z.string().describe('What happens next, in words.'),
+  })
+  .describe('The request was taken; a confirmation email is on its way if the address can get the digest.');
+export type SubscriptionAccepted = z.infer<typeof SubscriptionAccepted>;
+
 /** Response schemas by the name the OpenAPI document gives them. */
 export const COMPONENTS = {
   Error: ApiError,
@@ -411,13 +524,16 @@ export const COMPONENTS = {
   Comment,
   CommentRevision,
   CommentWithHistory,
+  MailEventsResult,
+  MailReportResult,
+  SubscriptionAccepted,
 } as const;
 export type ComponentName = keyof typeof COMPONENTS;
 
 // --- the route table the OpenAPI document is generated from ---
 
 export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 422 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
 
 export interface Endpoint {
   /** Default `get`. */
@@ -429,13 +545,21 @@ export interface Endpoint {
   params?: z.ZodType;
   /** The JSON request body, if the endpoint takes one. */
   body?: z.ZodType;
+  /** A request body that is not JSON (a raw email): its media types and what it is. */
+  rawBody?: { types: readonly string[]; description: string };
   /** A component, or an array of it (answered with `status`, default 200); `html` for the docs page, `openapi` for the document itself, `empty` for 204. */
-  response: { component: ComponentName; array: boolean; status?: 200 | 201 } | 'html' | 'openapi' | 'empty';
+  response: { component: ComponentName; array: boolean; status?: 200 | 201 | 202 } | 'html' | 'openapi' | 'empty';
   /** Response headers worth documenting. */
   headers?: Record<string, string>;
   errors: readonly ErrorStatus[];
-  /** Who may call it: anyone (default), a signed-in person, or one allowed to write (session + CSRF header, or a write token). */
-  auth?: 'user' | 'write';
+  /** What an error status means here, where the general description would mislead. */
+  errorNotes?: Partial<Record<ErrorStatus, string>>;
+  /**
+   * Who may call it: anyone (default), a signed-in person, one allowed to write (session + CSRF header, or a
+   * write token), the mail provider holding MAIL_WEBHOOK_SECRET, or `open`: a write anyone may make,
+   * without credentials (limited per client address instead).
+   */
+  auth?: 'user' | 'write' | 'mailWebhook' | 'open';
   /** An example request path with query. */
   example: string;
 }
@@ -582,7 +706,79 @@ export const ENDPOINTS: readonly Endpoint[] = [
     example: '/api/papers/submit',
   },
   ...commentEndpoints(),
+  ...mailWebhookEndpoints(),
+  {
+    method: 'post',
+    path: '/api/subscriptions',
+    summary: 'Subscribe an address to the digest',
+    description:
+      'Asks for the email digest of trending papers at `email`. Double opt-in: the address gets a confirmation link (valid 48 hours, ' +
+      'single use) and no digest before it is used. The answer is the same 202 for every well-formed address, new, pending, ' +
+      'subscribed or not, so it never tells whether an address is known; an address already subscribed is emailed a note with its ' +
+      'preferences link instead. Each address gets at most one such email per 10 minutes (later requests still answer 202). ' +
+      'No credentials needed; limited per client address (`RATE_LIMIT_SUBSCRIBE`, default 10 a minute).',
+    query: EmptyQuery,
+    body: SubscriptionBody,
+    response: { component: 'SubscriptionAccepted', array: false, status: 202 },
+    headers: { 'Cache-Control': '`no-store`.' },
+    errors: [400, 401, 429],
+    errorNotes: {
+      400: 'The address is malformed, or cadence or categories are invalid; the message says which.',
+      401: 'An `Authorization` header with an unknown or revoked token was sent; this endpoint needs none.',
+    },
+    auth: 'open',
+    example: '/api/subscriptions',
+  },
 ];
+
+/** The mail webhook: bounces, complaints and unsubscribes, as JSON events or as the returned messages themselves. */
+function mailWebhookEndpoints(): Endpoint[] {
+  const auth =
+    'Send `Authorization: Bearer <MAIL_WEBHOOK_SECRET>`; the endpoint does not exist (404) while that secret is not configured.';
+  const common = {
+    method: 'post',
+    query: EmptyQuery,
+    headers: { 'Cache-Control': '`no-store`.' },
+    auth: 'mailWebhook',
+    errorNotes: {
+      401: 'The `Authorization: Bearer` header is missing or is not MAIL_WEBHOOK_SECRET.',
+      404: 'MAIL_WEBHOOK_SECRET is not configured: the webhook is off.',
+      413: 'The body is over 1 MB.',
+    },
+  } as const;
+  return [
+    {
+      ...common,
+      path: '/api/mail/events',
+      summary: 'Report bounces, complaints and unsubscribes',
+      description:
+        'For a mail provider\'s webhook (through a small adapter to this shape) or an inbound mail pipe. Every event is recorded; ' +
+        'a hard bounce or a complaint suppresses the address at once (it never gets a digest again), soft bounces once there were ' +
+        '`SOFT_BOUNCE_LIMIT` (default 3) within 30 days, and an unsubscribe ends the subscription (by address, or by the link token ' +
+        `of a digest's List-Unsubscribe mailto). 1 to 500 events; all are recorded or none. ${auth}`,
+      body: MailEventsBody,
+      response: { component: 'MailEventsResult', array: false },
+      errors: [400, 401, 404, 413],
+      example: '/api/mail/events',
+    },
+    {
+      ...common,
+      path: '/api/mail/dsn',
+      summary: 'Hand in a returned message',
+      description:
+        'The raw message that came back to the digest sender, as the MTA received it (`Content-Type: message/rfc822`, or ' +
+        '`text/plain`, `application/octet-stream`; at most 1 MB): a delivery status notification (RFC 3464) gives a bounce per ' +
+        'failed recipient (5.x.x hard, else soft; delays count for nothing), an abuse feedback report (ARF, RFC 5965) a complaint, and ' +
+        'a mail from a digest\'s List-Unsubscribe mailto (`Subject: unsubscribe <token>`) an unsubscribe. Anything else (an ' +
+        'out-of-office reply, spam) answers 200 with `report: null` and records nothing, so an MTA pipe never bounces it back. ' +
+        `E.g. \`curl --data-binary @bounce.eml -H 'Content-Type: message/rfc822' …\`. ${auth}`,
+      rawBody: { types: ['message/rfc822', 'text/plain', 'application/octet-stream'], description: 'The whole message, headers and body.' },
+      response: { component: 'MailReportResult', array: false },
+      errors: [400, 401, 404, 413, 415],
+      example: '/api/mail/dsn',
+    },
+  ];
+}
 
 /** The comment endpoints: a paper's thread (new- and old-style ids) and single comments. */
 function commentEndpoints(): Endpoint[] {
@@ -718,6 +914,8 @@ const ERROR_RESPONSES: Record<ErrorStatus, { description: string; headers?: Json
   403: { description: 'Not allowed: a read-only token, a session request without its CSRF token, or not yours to change.' },
   404: { description: 'Not found: no such paper (or comment); the message says which.' },
   409: { description: 'Conflict with the current state.' },
+  413: { description: 'The request body is too large.' },
+  415: { description: 'The request body is not of a media type this endpoint reads.' },
   422: { description: 'Understood, but refused by a rule; the message says which.' },
   429: {
     description: 'Too many requests.',
@@ -733,6 +931,12 @@ const ERROR_RESPONSES: Record<ErrorStatus, { description: string; headers?: Json
 function requestBodyOf(schema: z.ZodType): JsonSchema {
   const { $schema: _s, ...json } = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as JsonSchema;
   return { required: true, content: { 'application/json': { schema: json } } };
+}
+
+/** An OpenAPI request body of raw bytes (a message), the same under each media type. */
+function rawRequestBody(raw: { types: readonly string[]; description: string }): JsonSchema {
+  const schema = { type: 'string', contentMediaType: raw.types[0], description: raw.description };
+  return { required: true, description: raw.description, content: Object.fromEntries(raw.types.map((type) => [type, { schema }])) };
 }
 
 function describedHeaders(headers: Record<string, string> | undefined): JsonSchema | undefined {
@@ -766,7 +970,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
     const status = endpoint.response === 'empty' ? 204 : typeof endpoint.response === 'object' ? (endpoint.response.status ?? 200) : 200;
     const responses: Record<string, JsonSchema> = {
       [status]: {
-        description: status === 201 ? 'Created' : status === 204 ? 'Done; no content.' : 'OK',
+        description: status === 201 ? 'Created' : status === 202 ? 'Accepted' : status === 204 ? 'Done; no content.' : 'OK',
         headers: describedHeaders(endpoint.headers),
         ...(ok === undefined ? {} : { content: ok }),
       },
@@ -774,8 +978,10 @@ export function openApiDocument(baseUrl: string): JsonSchema {
       ...(endpoint.auth === undefined ? { 304: { description: 'Not modified: the If-None-Match ETag still matches.' } } : {}),
     };
     for (const status of endpoint.errors) {
+      const note = endpoint.errorNotes?.[status];
       responses[status] = {
         ...ERROR_RESPONSES[status],
+        ...(note === undefined ? {} : { description: note }),
         content: { 'application/json': { schema: { $ref: COMPONENT_REF('Error') } } },
       };
     }
@@ -787,8 +993,9 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         description: endpoint.description,
         parameters,
         ...(endpoint.body === undefined ? {} : { requestBody: requestBodyOf(endpoint.body) }),
+        ...(endpoint.rawBody === undefined ? {} : { requestBody: rawRequestBody(endpoint.rawBody) }),
         responses,
-        ...(endpoint.auth === undefined ? {} : { security: SECURITY }),
+        ...(endpoint.auth === undefined ? {} : { security: securityOf(endpoint.auth) }),
         'x-example-request': endpoint.example,
       },
     };
@@ -818,8 +1025,20 @@ const SECURITY_SCHEMES = {
     name: 'paperboy_session',
     description: 'A signed-in browser (`__Host-paperboy_session` over HTTPS); writes also send the CSRF token in `x-csrf-token`.',
   },
+  mailWebhookSecret: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The instance\'s MAIL_WEBHOOK_SECRET, shared with the mail provider or inbound mail pipe (not a personal token).',
+  },
 };
 const SECURITY = [{ bearerToken: [] }, { session: [] }];
+const MAIL_WEBHOOK_SECURITY = [{ mailWebhookSecret: [] }];
+// An empty requirement: no credentials needed (OpenAPI's way to say "anyone").
+const OPEN_SECURITY = [{}];
+
+function securityOf(auth: NonNullable<Endpoint['auth']>): JsonSchema[] {
+  return auth === 'mailWebhook' ? MAIL_WEBHOOK_SECURITY : auth === 'open' ? OPEN_SECURITY : SECURITY;
+}
 
 function operationId(method: HttpMethod, path: string): string {
   const words = path
