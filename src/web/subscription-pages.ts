@@ -82,7 +82,7 @@ ${CADENCES.map(
 )}</fieldset>`;
 }
 
-function field(name: string, label: string, type: string, value: string, problem: string | undefined, extra: SafeHtml | string = '', hint = ''): SafeHtml {
+function field(name: string, label: string, type: string, value: string, problem: string | undefined, extra: SafeHtml = html``, hint = ''): SafeHtml {
   const id = `f-${name}`;
   const described = [problem ? `${id}-problem` : '', hint ? `${id}-hint` : ''].filter(Boolean).join(' ');
   return html`<p class="field">
@@ -218,7 +218,7 @@ export function subscriptionRoutes(ctx: AppContext): FastifyPluginAsync {
 <p>The most upvoted and discussed papers of Paperboy's daily feed in your inbox, daily on weekdays or weekly. We first email you a link to confirm; every digest has a link to change what you get and to unsubscribe in one click.</p>
 <form method="post" action="/subscribe" class="account-form" novalidate>
 ${csrfField(ctx, req, reply)}
-${field('email', 'Email', 'email', values.email, problem, 'autocomplete="email" required')}
+${field('email', 'Email', 'email', values.email, problem, html`autocomplete="email" required`)}
 ${cadenceChoice('cadence', values.cadence)}
 <button type="submit">Subscribe</button>
 </form>
@@ -292,9 +292,9 @@ ${csrfField(ctx, req, reply)}
 ${cadenceChoice('cadence', values.cadence)}
 ${problems.cadence ? html`<p class="field-problem">${problems.cadence}</p>` : ''}
 ${field('paperCount', 'Papers per digest', 'number', values.paperCount, problems.paperCount, html`min="1" max="${MAX_PAPER_COUNT}" step="1" inputmode="numeric" required`, `1 to ${MAX_PAPER_COUNT}.`)}
-${field('categories', 'Categories', 'text', values.categories, problems.categories, 'autocomplete="off" spellcheck="false"', 'arXiv categories or archives, e.g. cs.LG, hep-th, math. Empty: every category.')}
-${field('keywords', 'Keywords to boost', 'text', values.keywords, problems.keywords, 'autocomplete="off"', 'Comma-separated. Papers that mention them get a section of their own.')}
-${field('mutedKeywords', 'Muted keywords', 'text', values.mutedKeywords, problems.mutedKeywords, 'autocomplete="off"', 'Comma-separated. Papers that mention them are left out.')}
+${field('categories', 'Categories', 'text', values.categories, problems.categories, html`autocomplete="off" spellcheck="false"`, 'arXiv categories or archives, e.g. cs.LG, hep-th, math. Empty: every category.')}
+${field('keywords', 'Keywords to boost', 'text', values.keywords, problems.keywords, html`autocomplete="off"`, 'Comma-separated. Papers that mention them get a section of their own.')}
+${field('mutedKeywords', 'Muted keywords', 'text', values.mutedKeywords, problems.mutedKeywords, html`autocomplete="off"`, 'Comma-separated. Papers that mention them are left out.')}
 <button type="submit">Save preferences</button>
 </form>
 ${
