@@ -94,7 +94,7 @@ export const emailDigests: Migration = {
         error TEXT,
         PRIMARY KEY (run_id, subscriber_id)
       );
-      CREATE INDEX digest_deliveries_claim ON digest_deliveries (status, next_attempt_at);
+      CREATE INDEX digest_deliveries_claim ON digest_deliveries (run_id, status, next_attempt_at);
       CREATE INDEX digest_deliveries_lease ON digest_deliveries (status, lease_expires_at);
       CREATE INDEX digest_deliveries_subscriber ON digest_deliveries (subscriber_id);
     `,
@@ -168,7 +168,7 @@ export const emailDigests: Migration = {
         error TEXT,
         PRIMARY KEY (run_id, subscriber_id)
       );
-      CREATE INDEX digest_deliveries_claim ON digest_deliveries (status, next_attempt_at);
+      CREATE INDEX digest_deliveries_claim ON digest_deliveries (run_id, status, next_attempt_at);
       CREATE INDEX digest_deliveries_lease ON digest_deliveries (status, lease_expires_at);
       CREATE INDEX digest_deliveries_subscriber ON digest_deliveries (subscriber_id);
     `,
