@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadDotEnv } from '../config.js';
 import { backupCommand } from './commands/backup.js';
+import { digestCommand } from './commands/digest.js';
 import { harvestCommand } from './commands/harvest.js';
 import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(backupCommand());
   program.addCommand(userCommand());
   program.addCommand(tokenCommand());
+  program.addCommand(digestCommand());
   return program;
 }
 

@@ -1,4 +1,5 @@
 import { harvestHandler, harvestJob } from '../arxiv/jobs.js';
+import { planDigestsHandler, planDigestsJob, sendDigestHandler, sendDigestJob } from '../digests/jobs.js';
 import { digestHandler, digestJob } from '../papers/digest.js';
 import { pruneJobsHandler, pruneJobsJob } from './maintenance.js';
 import { JobRegistry } from './queue.js';
@@ -6,5 +7,7 @@ import { JobRegistry } from './queue.js';
 /** Every job type this build can run, with its handler; what `serve --roles worker` runs. */
 export function createRegistry(): JobRegistry {
   return new JobRegistry().register(pruneJobsJob, pruneJobsHandler).register(harvestJob, harvestHandler)
-    .register(digestJob, digestHandler);
+    .register(digestJob, digestHandler)
+    .register(planDigestsJob, planDigestsHandler)
+    .register(sendDigestJob, sendDigestHandler);
 }

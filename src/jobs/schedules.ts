@@ -1,5 +1,6 @@
 import { harvestSchedules } from '../arxiv/jobs.js';
 import type { Config } from '../config.js';
+import { digestSchedules } from '../digests/jobs.js';
 import { pruneJobsJob } from './maintenance.js';
 import { jobSpec } from './queue.js';
 import type { Schedule } from './scheduler.js';
@@ -14,5 +15,6 @@ export function createSchedules(config: Config): Schedule[] {
       enqueue: () => jobSpec(pruneJobsJob, { olderThanDays: 7 }),
     },
     ...harvestSchedules(config),
+    ...digestSchedules(config),
   ];
 }
