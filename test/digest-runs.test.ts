@@ -60,6 +60,22 @@ async function withPapers(): Promise<TestApp> {
   return t;
 }
 
+/** One pass of the digest planner job on `t`'s instance. */
+async function planOnce(t: TestApp): Promise<{ built: number[]; queued: number }> {
+  return (await planDigestsHandler({
+    job: { id: 1, type: 'digest.plan', payload: {}, uniqueKey: null, attempt: 1, maxAttempts: 3, runAt: 0, createdAt: 0 },
+    signal: new AbortController().signal,
+    log: t.ctx.log,
+    ctx: t.ctx,
+  })) as { built: number[]; queued: number };
+}
+
+/** The planner due all day today in UTC: the daily run (on weekdays) and the weekly one. */
+function dueAllDay(t: TestApp): void {
+  const weekday = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', weekday: 'short' }).format(new Date()).toLowerCase();
+  t.ctx.config.digest = { ...t.ctx.config.digest, timeZone: 'UTC', hour: 0, weeklyDay: weekday as typeof t.ctx.config.digest.weeklyDay };
+}
+
 let emails = 0;
 
 async function addSubscriber(
@@ -307,24 +323,15 @@ test('paperboy digest run builds and sends in the foreground; running it again s
 });
 
 test('the planner builds the runs that are due and queues one send job per run, which sends it', async () => {
-  const weekday = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', weekday: 'short' }).format(new Date()).toLowerCase();
   const t = await withPapers();
   try {
     const database = t.ctx.database;
-    // Due all day today: the weekly run, on today's weekday from midnight.
-    t.ctx.config.digest = { ...t.ctx.config.digest, timeZone: 'UTC', hour: 0, weeklyDay: weekday as typeof t.ctx.config.digest.weeklyDay };
+    dueAllDay(t);
     const today = new Date().toISOString().slice(0, 10);
     await unfeaturePaper(database, '2611.00004', 'bob');
     await featurePaper(database, { arxivId: '2611.00004', on: today, source: 'curator', by: 'bob' });
     await addSubscriber(database, 'weekly@example.org', 'confirmed', { cadence: 'weekly' });
-    const plan = async () =>
-      (await planDigestsHandler({
-        job: { id: 1, type: 'digest.plan', payload: {}, uniqueKey: null, attempt: 1, maxAttempts: 3, runAt: 0, createdAt: 0 },
-        signal: new AbortController().signal,
-        log: t.ctx.log,
-        ctx: t.ctx,
-      })) as { built: number[]; queued: number };
-    const first = await plan();
+    const first = await planOnce(t);
     const run = await database.db.selectFrom('digest_runs').selectAll().where('cadence', '=', 'weekly').executeTakeFirstOrThrow();
     assert.equal(run.period_end, today);
     assert.equal(run.status, 'sending');
@@ -334,7 +341,7 @@ test('the planner builds the runs that are due and queues one send job per run, 
     const jobs = await database.db.selectFrom('jobs').select(['type', 'payload', 'unique_key']).where('type', '=', 'digest.send').execute();
     assert.deepEqual(jobs, [{ type: 'digest.send', payload: JSON.stringify({ runId: run.id }), unique_key: `digest.send:${run.id}` }]);
     const runs = await count(database, 'digest_runs');
-    const second = await plan();
+    const second = await planOnce(t);
     assert.deepEqual([second.built, second.queued], [[], 0]);
     assert.equal(await count(database, 'digest_runs'), runs);
     assert.equal(Number(await value(database, sql`SELECT count(*) FROM jobs WHERE type = 'digest.send'`)), 1);
@@ -359,27 +366,19 @@ test('the planner builds the runs that are due and queues one send job per run, 
 });
 
 test('the planner waits for the papers of the period instead of freezing an empty run', async () => {
-  const weekday = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', weekday: 'short' }).format(new Date()).toLowerCase();
   const t = await withPapers();
   try {
     const database = t.ctx.database;
-    t.ctx.config.digest = { ...t.ctx.config.digest, timeZone: 'UTC', hour: 0, weeklyDay: weekday as typeof t.ctx.config.digest.weeklyDay };
+    dueAllDay(t);
     await addSubscriber(database, 'weekly@example.org', 'confirmed', { cadence: 'weekly' });
-    const plan = async () =>
-      (await planDigestsHandler({
-        job: { id: 1, type: 'digest.plan', payload: {}, uniqueKey: null, attempt: 1, maxAttempts: 3, runAt: 0, createdAt: 0 },
-        signal: new AbortController().signal,
-        log: t.ctx.log,
-        ctx: t.ctx,
-      })) as { built: number[]; queued: number };
     // Due, but nothing featured in the period yet (the harvest has not run): nothing is built.
-    const early = await plan();
+    const early = await planOnce(t);
     assert.deepEqual(early.built, []);
     assert.equal(await count(database, 'digest_runs'), 0);
     const today = new Date().toISOString().slice(0, 10);
     await unfeaturePaper(database, '2611.00004', 'bob');
     await featurePaper(database, { arxivId: '2611.00004', on: today, source: 'curator', by: 'bob' });
-    const later = await plan();
+    const later = await planOnce(t);
     const run = await database.db.selectFrom('digest_runs').selectAll().where('cadence', '=', 'weekly').executeTakeFirstOrThrow();
     assert.ok(later.built.includes(run.id));
     assert.equal(run.recipients, 1);

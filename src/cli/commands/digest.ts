@@ -12,7 +12,7 @@ import { buildContent, type DigestContent } from '../../digests/content.js';
 import { countDeliveries, deliverRun, type DeliveryCounts } from '../../digests/delivery.js';
 import { audience, createRun, localTime, type RunRequest } from '../../digests/runs.js';
 import { isDay } from '../../feeds/periods.js';
-import { UsageError } from '../usage.js';
+import { invalidOptions, UsageError } from '../usage.js';
 
 /** Addresses a dry run lists. */
 const SAMPLE = 10;
@@ -115,9 +115,7 @@ export function digestCommand(): Command {
     .action(async (raw: unknown) => {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success) {
-        throw new UsageError(
-          parsed.error.issues.map((i) => (i.path.length > 0 ? `--${i.path.join('.')}: ${i.message}` : i.message)).join('; '),
-        );
+        throw invalidOptions(parsed.error.issues);
       }
       const opts = parsed.data;
       const config = loadConfig();

@@ -14,7 +14,7 @@ import {
 import { loadConfig } from '../../config.js';
 import { createContext } from '../../context.js';
 import { parseCategoryList } from '../../papers/taxonomy.js';
-import { UsageError } from '../usage.js';
+import { invalidOptions, UsageError } from '../usage.js';
 import { applyCategoryRule } from '../../feeds/featuring.js';
 
 const date = z
@@ -75,9 +75,7 @@ export function harvestCommand(): Command {
     .action(async (raw: unknown) => {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success) {
-        throw new UsageError(
-          parsed.error.issues.map((i) => (i.path.length > 0 ? `--${i.path.join('.')}: ${i.message}` : i.message)).join('; '),
-        );
+        throw invalidOptions(parsed.error.issues);
       }
       const opts = parsed.data;
       try {
