@@ -15,12 +15,13 @@ import { MAX_COUNT } from './generate.js';
 import { machineInfo } from './measure.js';
 import { renderReport } from './report.js';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './scenario.js';
+import { digestScenario } from './scenarios/digest.js';
 import { importScenario } from './scenarios/import.js';
 import { pagesScenario } from './scenarios/pages.js';
 import { searchScenario } from './scenarios/search.js';
 
 /** Every scenario, in the order `npm run bench` runs them. */
-export const SCENARIOS: readonly Scenario[] = [importScenario, searchScenario, pagesScenario];
+export const SCENARIOS: readonly Scenario[] = [importScenario, searchScenario, pagesScenario, digestScenario];
 
 const DEFAULT_PAPERS = 1_000_000;
 const DEFAULT_SEED = 1;
@@ -41,6 +42,10 @@ ${SCENARIOS.map((s) => `  ${s.name.padEnd(10)} ${s.description}`).join('\n')}
                 (default ${DEFAULT_DATABASE_URL}), in a schema bench_<scenario>
   --keep-data   keep the temporary databases under bench-out/tmp/
   --help        show this help
+
+digest: its own corpus ($BENCH_DIGEST_PAPERS, default 20,000; --papers does not apply),
+  $BENCH_DIGEST_SUBSCRIBERS (default 100,000), $BENCH_DIGEST_SEND_LIMIT (stop after N messages),
+  BENCH_DIGEST_CPU_PROF=1 (profile the sender into bench-out/profiles/)
 
 The report goes to stdout and to bench-out/results-<scenario>-<timestamp>.{md,json}.
 Build first (npm run bench does).

@@ -129,9 +129,10 @@ async function insertDeliveries(database: Database, runId: number, content: Dige
 }
 
 /** Finishes a build: the audience is frozen; a run with nobody to send to is done at once. */
-async function finishBuild(database: Database, runId: number, now: Date): Promise<{ recipients: number; status: DigestRunStatus }> {
+async function finishBuild(database: Database, runId: number): Promise<{ recipients: number; status: DigestRunStatus }> {
   const recipients = await deliveryCount(database, runId);
-  const at = now.toISOString();
+  // The time the build ended, not the `now` it started with: built_at - created_at is the build time.
+  const at = new Date().toISOString();
   const status: DigestRunStatus = recipients > 0 ? 'sending' : 'done';
   // Only from `building`: a concurrent builder that finished first (and a sender since) keeps its status.
   await database.db
@@ -171,7 +172,7 @@ export async function createRun(ctx: AppContext, request: RunRequest, options: C
       .executeTakeFirst();
     ctx.log.info({ run: existing.id, after: last?.last ?? 0 }, 'resuming the build of a digest run');
     await insertDeliveries(database, existing.id, content, Number(last?.last ?? 0));
-    const built = await finishBuild(database, existing.id, now);
+    const built = await finishBuild(database, existing.id);
     return { runId: existing.id, created: false, ...built, content };
   }
 
@@ -195,7 +196,7 @@ export async function createRun(ctx: AppContext, request: RunRequest, options: C
     return { runId: raced.id, created: false, recipients: raced.recipients, status: raced.status, content: parseContent(raced.content) };
   }
   await insertDeliveries(database, inserted.id, content, 0);
-  const built = await finishBuild(database, inserted.id, now);
+  const built = await finishBuild(database, inserted.id);
   ctx.log.info({ run: inserted.id, ...request, papers: content.papers.length, ...built }, 'digest run built');
   return { runId: inserted.id, created: true, ...built, content };
 }

@@ -30,7 +30,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -44,7 +44,7 @@ import { digestAll } from '../../papers/digest.js';
 import { latestFeaturedDay } from '../../feeds/feed.js';
 import { addDays } from '../../feeds/periods.js';
 import { ensureCorpus } from '../corpus.js';
-import { formatBytes, formatCount, formatDuration, sampleMemory } from '../measure.js';
+import { cpuSeconds, formatBytes, formatCount, formatDuration, sampleMemory } from '../measure.js';
 import { Rng, hash32 } from '../prng.js';
 import type { ReportTable, Scenario, ScenarioOptions, ScenarioResult, TargetCheck } from '../scenario.js';
 import { ensureDatabase, type BenchInstance } from './search.js';
@@ -236,19 +236,6 @@ function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-/** CPU seconds (user + system) a process has used, from /proc; null off Linux. */
-async function cpuSeconds(pid: number): Promise<number | null> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may contain spaces) start at field 3; utime and stime are 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // USER_HZ is 100 on every Linux the kernel ABI allows userspace to see.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
 }
 
 interface Server {
