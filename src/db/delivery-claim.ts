@@ -4,7 +4,8 @@
  * the claim of the next row, and the outcome of the previous one written
  * together with it.
  */
-import { PostgresAdapter, sql, type ExpressionBuilder, type Kysely, type QueryCreator } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type QueryCreator } from 'kysely';
+import { claimsConcurrently, lockedCandidate } from './skip-locked.js';
 import type { Database } from './connection.js';
 import type { DB, DeliveryStatus } from './schema.js';
 
@@ -36,19 +37,15 @@ export type Settlement =
   /** Given back unsent (the run was stopped before the send): as if never claimed, claimable at once. */
   | { subscriberId: number; outcome: 'release'; at: number };
 
-function isPostgres(db: Kysely<DB>): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
-}
-
 function claimQuery(qc: QueryCreator<DB>, concurrent: boolean, { runId, owner, leaseMs, now, resendUncertain, after }: DeliveryClaimParams) {
-  const lockedCandidate = <Q extends { forUpdate(): Q; skipLocked(): Q }>(q: Q): Q => (concurrent ? q.forUpdate().skipLocked() : q);
+  const locked = <Q extends { forUpdate(): Q; skipLocked(): Q }>(q: Q): Q => lockedCandidate(concurrent, q);
   const candidates = (eb: ExpressionBuilder<DB, 'digest_deliveries'>) => {
     const rows = () => eb.selectFrom('digest_deliveries').select('subscriber_id').where('run_id', '=', runId);
-    const uncertain = lockedCandidate(rows().where('status', '=', UNCERTAIN).where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(1));
-    const retry = lockedCandidate(
+    const uncertain = locked(rows().where('status', '=', UNCERTAIN).where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(1));
+    const retry = locked(
       rows().where('status', '=', PENDING).where('next_attempt_at', '>', 0).where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(1),
     );
-    const fresh = lockedCandidate(
+    const fresh = locked(
       rows().where('status', '=', PENDING).where('next_attempt_at', '=', 0).where('subscriber_id', '>', after).orderBy('subscriber_id').limit(1),
     );
     return resendUncertain ? eb.fn.coalesce(uncertain, retry, fresh) : eb.fn.coalesce(retry, fresh);
@@ -100,7 +97,7 @@ function claimQuery(qc: QueryCreator<DB>, concurrent: boolean, { runId, owner, l
  * already exclusive.
  */
 export function claimDeliveryStatement(db: Kysely<DB>, params: DeliveryClaimParams) {
-  return claimQuery(db, isPostgres(db), params);
+  return claimQuery(db, claimsConcurrently(db), params);
 }
 
 /** A row as a claim returns it. */
@@ -157,7 +154,7 @@ export async function settleAndClaim(
   params: DeliveryClaimParams,
 ): Promise<{ claimed: ClaimedDelivery | undefined; settled: boolean | undefined }> {
   if (settlement === undefined) return { claimed: await claimDeliveryStatement(db, params).executeTakeFirst(), settled: true };
-  if (isPostgres(db)) {
+  if (claimsConcurrently(db)) {
     const qc = db.with('settled', (q) => settlementQuery(q, params.runId, params.owner, settlement).returning('subscriber_id'));
     const row = await claimQuery(qc, true, params)
       .returning(sql<string | number>`(SELECT count(*) FROM settled)`.as('settled'))

@@ -2,7 +2,8 @@
  * The job claim, the one job-queue statement that differs by engine (see
  * src/jobs/queue.ts and docs/decisions/004-job-queue.md).
  */
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { claimsConcurrently, lockedCandidate } from './skip-locked.js';
 import type { DB, JobStatus } from './schema.js';
 
 // Literals, not parameters: SQLite uses a partial index (WHERE status = ...) only
@@ -31,9 +32,7 @@ export interface ClaimParams {
  * SQLite has no FOR UPDATE).
  */
 export function claimStatement(db: Kysely<DB>, { owner, leaseMs, types, now }: ClaimParams) {
-  const concurrent = db.getExecutor().adapter instanceof PostgresAdapter;
-  const lockedCandidate = <Q extends { forUpdate(): Q; skipLocked(): Q }>(q: Q): Q =>
-    concurrent ? q.forUpdate().skipLocked() : q;
+  const concurrent = claimsConcurrently(db);
   return db
     .updateTable('jobs')
     .set((eb) => ({
@@ -47,6 +46,7 @@ export function claimStatement(db: Kysely<DB>, { owner, leaseMs, types, now }: C
       // Expired leases first: that work was chosen before anything now queued.
       eb.fn.coalesce(
         lockedCandidate(
+          concurrent,
           eb
             .selectFrom('jobs')
             .select('id')
@@ -57,6 +57,7 @@ export function claimStatement(db: Kysely<DB>, { owner, leaseMs, types, now }: C
             .limit(1),
         ),
         lockedCandidate(
+          concurrent,
           eb
             .selectFrom('jobs')
             .select('id')
