@@ -11,7 +11,13 @@ export interface Viewer {
   emailVerified: boolean;
 }
 
+/** Every role, each allowed everything the ones before it are. */
 export const ROLES: readonly Role[] = ['user', 'curator', 'moderator', 'admin'];
+
+/** True when `role` may do what `min` may: roles are ranked, an admin moderates and curates too. */
+export function roleAtLeast(role: Role, min: Role): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(min);
+}
 
 /** 3-30 letters, digits, `-` and `_`, starting with a letter or digit: safe in URLs (`/u/:username`) and @mentions. */
 export const USERNAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{2,29}$/;

@@ -560,6 +560,8 @@ export interface Endpoint {
    * without credentials (limited per client address instead).
    */
   auth?: 'user' | 'write' | 'mailWebhook' | 'open';
+  /** Staff only: the least role that may call it (with `auth`, which says how the caller signs in). */
+  minRole?: 'curator' | 'moderator' | 'admin';
   /** An example request path with query. */
   example: string;
 }
@@ -996,6 +998,7 @@ export function openApiDocument(baseUrl: string): JsonSchema {
         ...(endpoint.rawBody === undefined ? {} : { requestBody: rawRequestBody(endpoint.rawBody) }),
         responses,
         ...(endpoint.auth === undefined ? {} : { security: securityOf(endpoint.auth) }),
+        ...(endpoint.minRole === undefined ? {} : { 'x-min-role': endpoint.minRole }),
         'x-example-request': endpoint.example,
       },
     };

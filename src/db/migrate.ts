@@ -13,6 +13,7 @@ import { community } from './migrations/011_community.js';
 import { searchDeletionsAge } from './migrations/012_search_deletions_age.js';
 import { schemaChangeNotifications } from './migrations/013_schema_change_notifications.js';
 import { emailDigests } from './migrations/014_email_digests.js';
+import { people } from './migrations/015_people.js';
 
 /**
  * A schema change, as SQL for each engine. Both scripts make the same tables
@@ -42,6 +43,7 @@ export const migrations: readonly Migration[] = [
   searchDeletionsAge,
   schemaChangeNotifications,
   emailDigests,
+  people,
 ];
 
 export interface MigrateResult {

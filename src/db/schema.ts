@@ -176,6 +176,12 @@ export interface UsersTable {
   role: Generated<Role>;
   email_verified_at: string | null;
   created_at: string;
+  /** Set when a moderator banned the account (015): it cannot sign in. */
+  banned_at: string | null;
+  /** ISO time a suspension ends (015): until then the account reads but cannot write. */
+  suspended_until: string | null;
+  /** Why it is banned or suspended, shown to its owner. */
+  restriction_reason: string | null;
 }
 
 /** Times in epoch milliseconds. */
@@ -246,6 +252,10 @@ export interface CommentsTable {
   created_at: string;
   edited_at: string | null;
   deleted_at: string | null;
+  /** Hidden by a moderator (015): shown as "[hidden by a moderator: reason]". */
+  hidden_at: string | null;
+  hidden_by: number | null;
+  hidden_reason: string | null;
 }
 
 export interface CommentRevisionsTable {
@@ -355,6 +365,113 @@ export interface DigestDeliveriesTable {
   error: string | null;
 }
 
+// --- people (015) ---
+export interface PaperAuthorsTable {
+  paper_id: number;
+  /** 0-based place in the author list. */
+  position: number;
+  /** The parsed display name, exactly as `ParsedAuthor.name`. */
+  name: string;
+}
+
+export type ClaimStatus = 'pending' | 'verified' | 'rejected';
+
+export interface AuthorClaimsTable {
+  id: Generated<number>;
+  paper_id: number;
+  user_id: number;
+  author_name: string;
+  evidence: Generated<string>;
+  status: Generated<ClaimStatus>;
+  reason: string | null;
+  decided_by: number | null;
+  decided_at: string | null;
+  /** 0 or 1. */
+  show_on_profile: Generated<number>;
+  created_at: string;
+}
+
+export interface CollectionsTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  description: Generated<string>;
+  /** 0 (private, the default) or 1. */
+  is_public: Generated<number>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CollectionPapersTable {
+  collection_id: number;
+  paper_id: number;
+  position: number;
+  note: Generated<string>;
+  added_at: string;
+}
+
+export type FollowKind = 'author' | 'category' | 'user' | 'keyword';
+
+export interface FollowsTable {
+  id: Generated<number>;
+  user_id: number;
+  kind: FollowKind;
+  /** Author name, category id, keyword query, or the followed user's id in decimal. */
+  target: string;
+  followed_user_id: number | null;
+  created_at: string;
+}
+
+export interface FeedTokensTable {
+  user_id: number;
+  token: string;
+  created_at: string;
+}
+
+export interface ThreadLocksTable {
+  paper_id: number;
+  locked_by: number | null;
+  reason: string;
+  locked_at: string;
+}
+
+export type ReportReason = 'spam' | 'abuse' | 'off-topic' | 'other';
+
+export interface ReportsTable {
+  id: Generated<number>;
+  comment_id: number;
+  reporter_id: number | null;
+  reason: ReportReason;
+  details: Generated<string>;
+  created_at: string;
+  resolved_at: string | null;
+  resolved_by: number | null;
+  resolution: 'hidden' | 'dismissed' | null;
+}
+
+export type ModerationSubject = 'paper' | 'comment' | 'user' | 'claim' | 'setting' | 'report';
+
+export interface ModerationLogTable {
+  id: Generated<number>;
+  created_at: string;
+  actor_id: number | null;
+  actor_name: string;
+  actor_role: string;
+  action: string;
+  subject_kind: ModerationSubject;
+  subject_id: string;
+  subject_label: string;
+  reason: Generated<string>;
+}
+
+export interface InstanceSettingsTable {
+  key: string;
+  /** JSON. */
+  value: string;
+  updated_at: string;
+  updated_by: number | null;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   papers: PapersTable;
@@ -380,4 +497,14 @@ export interface DB {
   mail_events: MailEventsTable;
   digest_runs: DigestRunsTable;
   digest_deliveries: DigestDeliveriesTable;
+  paper_authors: PaperAuthorsTable;
+  author_claims: AuthorClaimsTable;
+  collections: CollectionsTable;
+  collection_papers: CollectionPapersTable;
+  follows: FollowsTable;
+  feed_tokens: FeedTokensTable;
+  thread_locks: ThreadLocksTable;
+  reports: ReportsTable;
+  moderation_log: ModerationLogTable;
+  instance_settings: InstanceSettingsTable;
 }

@@ -6,7 +6,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { requireRole } from './auth.js';
 import { html } from './html.js';
 import { layout } from './layout.js';
 import { sendPrivatePage } from './private-page.js';
@@ -16,7 +15,7 @@ const OutboxQuery = z.object({ before: z.coerce.number().int().positive().option
 
 export function adminRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    app.get('/admin/outbox', { preHandler: requireRole('admin') }, async (req, reply) => {
+    app.get('/admin/outbox', { config: { minRole: 'admin' } }, async (req, reply) => {
       const query = OutboxQuery.safeParse(req.query ?? {});
       const before = query.success ? query.data.before : undefined;
       let select = ctx.database.db.selectFrom('outbox').selectAll().orderBy('id', 'desc').limit(PAGE + 1);

@@ -9,16 +9,20 @@
  *   send; a bearer token is never attached by a browser, so it needs none, but
  *   it must have the write scope.
  *
+ * - `config: { minRole: 'curator' }` on a route: staff only. The check is one
+ *   hook for every route, so declaring the role is enforcing it.
+ *
  * Every state-changing route uses `requireWrite` or, for signed-out forms
  * (sign-up, sign-in), the CSRF check alone; test/routes.test.ts walks the
- * route table to keep it so.
+ * route table to keep it so, and checks every staff route refuses the roles
+ * below its own.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { apiTokenViewer } from '../accounts/api-tokens.js';
 import { sessionViewer, startSession } from '../accounts/sessions.js';
-import type { Viewer } from '../accounts/users.js';
+import { roleAtLeast, type Viewer } from '../accounts/users.js';
 import type { AppContext } from '../context.js';
-import type { TokenScope } from '../db/schema.js';
+import type { Role, TokenScope } from '../db/schema.js';
 import { csrfProtection } from './csrf.js';
 import { sendError } from './errors.js';
 import type { SafeHtml } from './html.js';
@@ -39,6 +43,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who is asking; null when nobody is signed in. */
     auth: Auth | null;
+  }
+  interface FastifyContextConfig {
+    /** The least role that may use the route (staff pages and actions); checked for every route by installAuth. */
+    minRole?: Role;
   }
 }
 
@@ -81,6 +89,13 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
       return;
     }
     req.auth = { viewer: found.viewer, via: 'session', scope: 'write', sessionId: found.sessionId, unread: found.unread };
+  });
+  // A hook rather than a preHandler each route adds: a staff route cannot forget its check.
+  app.addHook('preHandler', async (req, reply) => {
+    const minRole = req.routeOptions.config.minRole;
+    if (minRole === undefined) return;
+    if (req.auth === null) return notSignedIn(req, reply);
+    if (!roleAtLeast(req.auth.viewer.role, minRole)) return sendError(req, reply, 403, `Only a ${minRole} or above may do this.`);
   });
   personaliseHtml(ctx, app);
 }
@@ -188,17 +203,11 @@ export function requireSessionWrite(ctx: AppContext): preHandlerAsyncHookHandler
   };
 }
 
-/** A preHandler: the signed-in person must have one of `roles`. */
-export function requireRole(...roles: Viewer['role'][]): preHandlerAsyncHookHandler {
-  return async (req, reply) => {
-    if (req.auth === null) return notSignedIn(req, reply);
-    if (!roles.includes(req.auth.viewer.role)) return sendError(req, reply, 403, 'You are not allowed to do this.');
-  };
-}
-
 /** The account part of the page header for this request. */
 export interface HeaderAccount {
   username: string;
+  /** Staff get a link to /admin. */
+  role: Role;
   unread: number;
   /** The CSRF field of the sign-out form. */
   csrfField: SafeHtml;
@@ -207,7 +216,7 @@ export interface HeaderAccount {
 export function headerAccount(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): HeaderAccount | null {
   const auth = req.auth;
   if (auth === null || auth.via !== 'session') return null;
-  return { username: auth.viewer.username, unread: auth.unread, csrfField: csrfProtection(ctx.config).field(req, reply) };
+  return { username: auth.viewer.username, role: auth.viewer.role, unread: auth.unread, csrfField: csrfProtection(ctx.config).field(req, reply) };
 }
 
 /** An HTML form's CSRF field. */

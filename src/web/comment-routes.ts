@@ -119,7 +119,7 @@ function threadViewer(ctx: AppContext, req: FastifyRequest, reply: FastifyReply)
 export function viewerEtagPart(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): string {
   const auth = req.auth;
   if (auth?.via !== 'session') return 'anonymous';
-  return `${auth.viewer.id}:${auth.unread}:${csrfProtection(ctx.config).csrfToken(req, reply)}`;
+  return `${auth.viewer.id}:${auth.viewer.role}:${auth.unread}:${csrfProtection(ctx.config).csrfToken(req, reply)}`;
 }
 
 function when(iso: string): SafeHtml {

@@ -39,6 +39,9 @@ export function accountNav(account: HeaderAccount): SafeHtml {
   const unread = account.unread > 0 ? html` <span class="badge" aria-label="${account.unread} unread">${account.unread}</span>` : '';
   return html`<nav class="account-nav" aria-label="Account">
 <a href="/u/${account.username}">${account.username}</a>
+<a href="/following">Following</a>
+<a href="/collections/mine">Collections</a>
+${account.role === 'user' ? '' : html`<a href="/admin">Admin</a>`}
 <a href="/notifications">Notifications${unread}</a>
 <a href="/settings">Settings</a>
 <form method="post" action="/logout" class="inline-form">${account.csrfField}<button type="submit" class="link-button">Log out</button></form>

@@ -95,11 +95,38 @@ function safeHref(url: string): string | null {
   return /^https?:\/\//i.test(url) ? url : null;
 }
 
-function authorsBlock(paper: Paper): SafeHtml {
+/** Root-relative URL of an author's page (their exact parsed name). */
+export function authorPath(name: string): string {
+  return `/authors/${encodeURIComponent(name)}`;
+}
+
+/**
+ * What other parts of the site add to a paper page for this request (claims,
+ * collections, curation): loaded once, for both the ETag and the page.
+ */
+export interface PaperPagePart {
+  /** Changes whenever what this part shows changes: part of the page's ETag. */
+  etag: string;
+  /** A panel for the side column, after the upvotes. */
+  side?: SafeHtml;
+  /** When what anyone sees of this part last changed (ISO), for Last-Modified. */
+  lastChange?: string | null;
+  /** Verified authors of the paper: parsed author name → username. */
+  verifiedAuthors?: ReadonlyMap<string, string>;
+}
+
+export type PaperPagePartLoader = (ctx: AppContext, req: FastifyRequest, reply: FastifyReply, paper: Paper) => Promise<PaperPagePart>;
+
+/** The parts every paper page shows, in side-column order. */
+const PAGE_PARTS: readonly PaperPagePartLoader[] = [];
+
+function authorsBlock(paper: Paper, verified: ReadonlyMap<string, string>): SafeHtml {
   if (paper.authors.length === 0) return html`<p class="authors muted">Authors unknown</p>`;
   return html`<ul class="author-list" aria-label="Authors">${paper.authors.map(
     (a) =>
-      html`<li><a href="/search?q=${encodeURIComponent(`author:"${a.name}"`)}">${a.name}</a>${
+      html`<li><a href="${authorPath(a.name)}">${a.name}</a>${
+        verified.has(a.name) ? html` <a class="verified-author small" href="/u/${verified.get(a.name) ?? ''}" title="Verified author on this instance">✓ ${verified.get(a.name) ?? ''}</a>` : ''
+      }${
         a.affiliations.length > 0 ? html` <span class="muted small">(${a.affiliations.join('; ')})</span>` : ''
       }</li>`,
   )}</ul>`;
@@ -175,7 +202,8 @@ function citePanel(paper: Paper, path: string): SafeHtml {
 }
 
 /** The paper page body. */
-export function renderPaper(paper: Paper, featured: FeaturedInfo | null, digest: PaperDigest, discussion?: SafeHtml): SafeHtml {
+export function renderPaper(paper: Paper, featured: FeaturedInfo | null, digest: PaperDigest, parts: readonly PaperPagePart[], discussion?: SafeHtml): SafeHtml {
+  const verified = new Map(parts.flatMap((p) => [...(p.verifiedAuthors ?? [])]));
   const arxiv = isArxivPaperId(paper.arxivId);
   const path = paperPath(paper.arxivId);
   const paragraphs = paper.abstract.split(/\n\s*\n/).filter((p) => p.trim() !== '');
@@ -188,7 +216,7 @@ ${
     ? html`<div class="notice error" role="note"><p><strong>This paper has been withdrawn.</strong> Its authors withdrew it from arXiv; the record is kept so that links to it keep working.</p></div>`
     : ''
 }
-${authorsBlock(paper)}
+${authorsBlock(paper, verified)}
 <p class="meta">
 ${paper.publishedAt ? html`<span>Submitted ${day(paper.publishedAt)}</span>` : ''}
 ${featured ? html`<span>${featuredLabel(featured)} on <a href="/papers/date/${featured.on}">${day(featured.on)}</a></span>` : ''}
@@ -214,6 +242,7 @@ ${
 <section class="panel" aria-labelledby="votes-h"><h2 id="votes-h">Upvotes</h2>
 ${upvoteBox(paper, 'page')}
 </section>
+${parts.map((p) => p.side ?? '')}
 ${linksPanel(paper, arxiv)}
 ${factsPanel(paper, arxiv)}
 ${versionsPanel(paper, arxiv)}
@@ -239,8 +268,8 @@ function requestedId(rawWithSuffix: string): RequestedId {
 }
 
 /** When the page last changed: the stored record, or its featuring if later. */
-function lastModified(paper: Paper, featured: FeaturedInfo | null, commentsChanged: string | null = null): Date {
-  const times = [paper.modifiedAt, featured?.at, commentsChanged ?? undefined].map((t) => (t === undefined ? Number.NaN : Date.parse(t))).filter((t) => !Number.isNaN(t));
+function lastModified(paper: Paper, featured: FeaturedInfo | null, changes: readonly (string | null | undefined)[] = []): Date {
+  const times = [paper.modifiedAt, featured?.at, ...changes.map((c) => c ?? undefined)].map((t) => (t === undefined ? Number.NaN : Date.parse(t))).filter((t) => !Number.isNaN(t));
   // HTTP dates have whole seconds; round down so the comparison below is exact.
   return new Date(Math.floor(Math.max(0, ...times) / 1000) * 1000);
 }
@@ -290,11 +319,12 @@ async function showPaper(ctx: AppContext, csrf: CsrfProtection, req: FastifyRequ
 
   // The HTML page shows the thread, with forms for a signed-in viewer: both are part of its ETag.
   const discussion = format === 'html' ? await loadDiscussion(ctx, { id: paper.id, arxivId: paper.arxivId, titleText: paper.titleText }) : null;
-  const modified = lastModified(paper, featured, discussion?.lastChange ?? null);
+  const parts = format === 'html' ? await Promise.all(PAGE_PARTS.map((load) => load(ctx, req, reply, paper))) : [];
+  const modified = lastModified(paper, featured, [discussion?.lastChange, ...parts.map((p) => p.lastChange)]);
   const path = paperPath(id);
   reply
     .header('last-modified', modified.toUTCString())
-    .header('etag', pageEtag(paper, featured, format, discussion === null ? [] : [discussion.version, viewerEtagPart(ctx, req, reply)]))
+    .header('etag', pageEtag(paper, featured, format, discussion === null ? [] : [discussion.version, viewerEtagPart(ctx, req, reply), ...parts.map((p) => p.etag)]))
     // Revalidate every time: cheap with a 304, and votes or featuring show at once.
     .header('cache-control', 'no-cache')
     .header('link', `<${path}.md>; rel="alternate"; type="text/markdown"`);
@@ -321,7 +351,7 @@ async function showPaper(ctx: AppContext, csrf: CsrfProtection, req: FastifyRequ
           alternates: [markdown],
           math: true,
         },
-        renderPaper(paper, featured, digest, discussion === null ? undefined : discussionSection(ctx, req, reply, discussion, paper.commentCount)),
+        renderPaper(paper, featured, digest, parts, discussion === null ? undefined : discussionSection(ctx, req, reply, discussion, paper.commentCount)),
       );
       return reply.type('text/html; charset=utf-8').send(page.value);
     }
