@@ -8,6 +8,7 @@ import { sql, type Transaction } from 'kysely';
 import type { ApplyOutcome } from '../ingest/paper-row.js';
 import type { PreparedItem } from '../ingest/prepare.js';
 import { sqliteHandle, type Database } from './connection.js';
+import { BULK_LAG, syncPaperAuthors } from './paper-author-index.js';
 import { lockPaperWrites, writePostgresBatch } from './paper-writer-postgres.js';
 import { sqlitePaperWriter } from './paper-writer-sqlite.js';
 import type { DB } from './schema.js';
@@ -29,11 +30,29 @@ function failure(err: unknown): FailedItem {
   return { status: 'failed', reason: `could not be stored: ${err instanceof Error ? err.message : String(err)}` };
 }
 
-/** Runs `fn` in one write transaction with a paper batch writer and the transaction for bookkeeping. */
+export interface PaperBatchOptions {
+  /**
+   * One batch of many in a bulk import: the author index is brought up to date
+   * only every BULK_LAG papers, and the import syncs it when it ends.
+   */
+  bulk?: boolean;
+}
+
+/**
+ * Runs `fn` in one write transaction with a paper batch writer and the
+ * transaction for bookkeeping, then brings the author index up to date.
+ */
 export async function withPaperBatch<T>(
   database: Database,
   fn: (batch: PaperBatch, trx: Transaction<DB>) => Promise<T>,
+  options: PaperBatchOptions = {},
 ): Promise<T> {
+  const result = await writeBatch(database, fn);
+  await syncPaperAuthors(database, options.bulk === true ? { minLag: BULK_LAG } : {});
+  return result;
+}
+
+async function writeBatch<T>(database: Database, fn: (batch: PaperBatch, trx: Transaction<DB>) => Promise<T>): Promise<T> {
   return database.db.transaction().execute(async (trx) => {
     if (database.engine === 'sqlite') {
       // The Kysely transaction holds SQLite's one connection, so these

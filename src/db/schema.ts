@@ -374,6 +374,12 @@ export interface PaperAuthorsTable {
   name: string;
 }
 
+export interface PaperAuthorSyncTable {
+  id: number;
+  /** Papers with ids up to this one are in paper_authors. */
+  last_paper_id: number;
+}
+
 export type ClaimStatus = 'pending' | 'verified' | 'rejected';
 
 export interface AuthorClaimsTable {
@@ -498,6 +504,7 @@ export interface DB {
   digest_runs: DigestRunsTable;
   digest_deliveries: DigestDeliveriesTable;
   paper_authors: PaperAuthorsTable;
+  paper_author_sync: PaperAuthorSyncTable;
   author_claims: AuthorClaimsTable;
   collections: CollectionsTable;
   collection_papers: CollectionPapersTable;

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Database } from '../db/connection.js';
+import { syncPaperAuthors } from '../db/paper-author-index.js';
 import { withPaperBatch } from '../db/paper-writer.js';
 import { detectFormat, listInputFiles } from './detect.js';
 import type { PreparedItem } from './prepare.js';
@@ -171,7 +172,7 @@ export async function importPaths(
           .values({ file_key: key.key, ...progress })
           .onConflict((oc) => oc.column('file_key').doUpdateSet(progress))
           .execute();
-      });
+      }, { bulk: true });
       records += items.length;
       options.onProgress?.({
         records,
@@ -199,6 +200,8 @@ export async function importPaths(
     await flush(true);
     bytesBefore += size;
   }
+  // Batches let the author index trail by up to BULK_LAG papers; the import ends in step.
+  await syncPaperAuthors(database);
 
   const sum = (k: 'imported' | 'updated' | 'unchanged' | 'skipped') =>
     summaries.reduce((n, s) => n + s[k], 0);
