@@ -6,7 +6,7 @@
 import type { Database } from '../db/connection.js';
 import type { TokenScope } from '../db/schema.js';
 import { hashSecret, isSecret, newSecret } from './secrets.js';
-import { viewerOf, type Viewer } from './users.js';
+import { restrictionOf, viewerOf, type Restriction, type Viewer } from './users.js';
 
 const PREFIX = 'pb_';
 export const TOKEN_SCOPES: readonly TokenScope[] = ['read', 'write'];
@@ -36,22 +36,27 @@ export async function createApiToken(
   return { token, info: { id: row.id, name, scope, createdAt, lastUsedAt: null } };
 }
 
-/** The person and scope of a bearer token, or null for an unknown or malformed one. */
-export async function apiTokenViewer(database: Database, token: string): Promise<{ viewer: Viewer; scope: TokenScope; tokenId: number } | null> {
+/** The person, scope and any suspension of a bearer token, or null for an unknown or malformed one (or a banned account's). */
+export async function apiTokenViewer(
+  database: Database,
+  token: string,
+): Promise<{ viewer: Viewer; scope: TokenScope; tokenId: number; restriction: Restriction | null } | null> {
   if (!token.startsWith(PREFIX) || !isSecret(token.slice(PREFIX.length))) return null;
   const row = await database.db
     .selectFrom('api_tokens')
     .innerJoin('users', 'users.id', 'api_tokens.user_id')
-    .select(['api_tokens.id as token_id', 'api_tokens.scope', 'api_tokens.last_used_at', 'users.id', 'users.username', 'users.role', 'users.email_verified_at'])
+    .select(['api_tokens.id as token_id', 'api_tokens.scope', 'api_tokens.last_used_at', 'users.id', 'users.username', 'users.role', 'users.email_verified_at', 'users.banned_at', 'users.suspended_until', 'users.restriction_reason'])
     .where('api_tokens.token_hash', '=', hashSecret(token))
     .executeTakeFirst();
   if (row === undefined) return null;
+  const restriction = restrictionOf(row);
+  if (restriction?.kind === 'banned') return null;
   // Day resolution: enough to tell an unused token, and not a write per request.
   const today = new Date().toISOString().slice(0, 10);
   if (row.last_used_at?.slice(0, 10) !== today) {
     await database.db.updateTable('api_tokens').set({ last_used_at: new Date().toISOString() }).where('id', '=', row.token_id).execute();
   }
-  return { viewer: viewerOf(row), scope: row.scope, tokenId: row.token_id };
+  return { viewer: viewerOf(row), scope: row.scope, tokenId: row.token_id, restriction };
 }
 
 export async function listApiTokens(database: Database, userId: number): Promise<ApiTokenInfo[]> {

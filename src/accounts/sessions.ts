@@ -6,7 +6,7 @@
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
 import { hashSecret, isSecret, newSecret } from './secrets.js';
-import { viewerOf, type Viewer } from './users.js';
+import { restrictionOf, viewerOf, type Restriction, type Viewer } from './users.js';
 
 /** last_seen_at is written at most this often per session: a signed-in page view is not a write. */
 const TOUCH_EVERY_MS = 60_000;
@@ -44,17 +44,21 @@ export async function startSession(
   return token;
 }
 
-/** The person a session token belongs to (and their unread notifications), or null when it is unknown, idle too long or past its absolute end. */
+/**
+ * The person a session token belongs to (their unread notifications, and a
+ * suspension in force), or null when it is unknown, idle too long, past its
+ * absolute end or its account is banned.
+ */
 export async function sessionViewer(
   database: Database,
   config: Pick<Config, 'sessions'>,
   token: string,
-): Promise<{ viewer: Viewer; sessionId: number; unread: number } | null> {
+): Promise<{ viewer: Viewer; sessionId: number; unread: number; restriction: Restriction | null } | null> {
   if (!isSecret(token)) return null;
   const row = await database.db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select(['sessions.id as session_id', 'sessions.last_seen_at', 'sessions.expires_at', 'users.id', 'users.username', 'users.role', 'users.email_verified_at'])
+    .select(['sessions.id as session_id', 'sessions.last_seen_at', 'sessions.expires_at', 'users.id', 'users.username', 'users.role', 'users.email_verified_at', 'users.banned_at', 'users.suspended_until', 'users.restriction_reason'])
     // The header's count, in the same round trip: every signed-in page shows it.
     .select((eb) =>
       eb
@@ -68,14 +72,16 @@ export async function sessionViewer(
     .executeTakeFirst();
   if (row === undefined) return null;
   const now = Date.now();
-  if (now >= row.expires_at || now - row.last_seen_at >= config.sessions.idleMs) {
+  const restriction = restrictionOf(row);
+  // A ban ends every session when it is made; refusing here too covers a session started in the same instant.
+  if (now >= row.expires_at || now - row.last_seen_at >= config.sessions.idleMs || restriction?.kind === 'banned') {
     await database.db.deleteFrom('sessions').where('id', '=', row.session_id).execute();
     return null;
   }
   if (now - row.last_seen_at >= TOUCH_EVERY_MS) {
     await database.db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', row.session_id).execute();
   }
-  return { viewer: viewerOf(row), sessionId: row.session_id, unread: Number(row.unread ?? 0) };
+  return { viewer: viewerOf(row), sessionId: row.session_id, unread: Number(row.unread ?? 0), restriction };
 }
 
 export async function endSession(database: Database, token: string): Promise<void> {

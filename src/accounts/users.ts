@@ -110,3 +110,24 @@ export async function findUserById(database: Database, id: number) {
 export function viewerOf(row: { id: number; username: string; role: Role; email_verified_at: string | null }): Viewer {
   return { id: row.id, username: row.username, role: row.role, emailVerified: row.email_verified_at !== null };
 }
+
+/** A ban or a running suspension of an account, as moderators set it (src/moderation/restrictions.ts). */
+export type Restriction = { kind: 'banned'; reason: string } | { kind: 'suspended'; until: string; reason: string };
+
+/** The restriction in force on an account row at `now`: a suspension past its end is none. */
+export function restrictionOf(
+  row: { banned_at: string | null; suspended_until: string | null; restriction_reason: string | null },
+  now = new Date(),
+): Restriction | null {
+  const reason = row.restriction_reason ?? '';
+  if (row.banned_at !== null) return { kind: 'banned', reason };
+  if (row.suspended_until !== null && row.suspended_until > now.toISOString()) return { kind: 'suspended', until: row.suspended_until, reason };
+  return null;
+}
+
+/** What a restricted person is told when they try to sign in (banned) or write (suspended). */
+export function restrictionMessage(restriction: Restriction): string {
+  const why = restriction.reason === '' ? '' : ` Reason: ${restriction.reason}`;
+  if (restriction.kind === 'banned') return `This account is banned by the moderators.${why}`;
+  return `This account is suspended until ${restriction.until.slice(0, 16).replace('T', ' ')} UTC: it can read but not post, vote or change anything.${why}`;
+}

@@ -12,12 +12,21 @@
  * - Deleting keeps the row (body emptied, revisions and notifications removed)
  *   so replies keep their place under a "[deleted]" tombstone; a tombstone
  *   with nothing visible under it is not shown at all.
- * - Only the author edits or deletes a comment.
+ * - Only the author edits or deletes a comment, or a moderator (of a higher
+ *   role than the author) with a reason that goes to the moderation log in
+ *   the same transaction.
+ * - A hidden comment keeps its body (for its author and moderators) and its
+ *   place; others see the moderator's reason instead. A locked thread takes
+ *   no new comments or replies.
  */
 import type { Kysely } from 'kysely';
-import type { Viewer } from '../accounts/users.js';
+import { roleAtLeast, type Viewer } from '../accounts/users.js';
 import type { Database } from '../db/connection.js';
 import type { DB } from '../db/schema.js';
+import { staffActionProblem } from '../moderation/actors.js';
+import { threadLock } from '../moderation/locks.js';
+import { recordModeration } from '../moderation/log.js';
+import { instanceSettings } from '../moderation/settings.js';
 import { mentionsIn, renderCommentMarkdown } from './markdown.js';
 import { recordNotifications, type Notice } from './notifications.js';
 
@@ -42,6 +51,14 @@ export interface Comment {
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
+  /** Hidden by a moderator: the body stays for its author and moderators only. */
+  hidden: { at: string; reason: string } | null;
+}
+
+/** True when `viewer` may read the body of hidden comment `c`: its author and moderators. */
+export function maySeeHidden(c: Comment, viewer: Viewer | null | undefined): boolean {
+  if (viewer === null || viewer === undefined) return false;
+  return c.author?.id === viewer.id || roleAtLeast(viewer.role, 'moderator');
 }
 
 /** An earlier body of an edited comment: what it said from `createdAt` on. */
@@ -81,7 +98,7 @@ function commentQuery(db: Kysely<DB>) {
   return db
     .selectFrom('comments as c')
     .leftJoin('users as u', 'u.id', 'c.user_id')
-    .select(['c.id', 'c.paper_id', 'c.parent_id', 'c.user_id', 'u.username', 'c.body', 'c.created_at', 'c.edited_at', 'c.deleted_at']);
+    .select(['c.id', 'c.paper_id', 'c.parent_id', 'c.user_id', 'u.username', 'c.body', 'c.created_at', 'c.edited_at', 'c.deleted_at', 'c.hidden_at', 'c.hidden_reason']);
 }
 
 type CommentRow = Awaited<ReturnType<ReturnType<typeof commentQuery>['executeTakeFirstOrThrow']>>;
@@ -96,6 +113,7 @@ function fromRow(r: CommentRow): Comment {
     createdAt: r.created_at,
     editedAt: r.edited_at,
     deletedAt: r.deleted_at,
+    hidden: r.hidden_at === null ? null : { at: r.hidden_at, reason: r.hidden_reason ?? '' },
   };
 }
 
@@ -192,7 +210,18 @@ export async function createComment(
   const body = normalizeBody(input.body);
   const problem = commentBodyProblem(body);
   if (problem !== null) return { ok: false, status: 400, message: problem };
+  const settings = await instanceSettings(database);
   return database.db.transaction().execute(async (trx): Promise<WriteResult> => {
+    const lock = await threadLock(trx, input.paper.id);
+    if (lock !== null) return { ok: false, status: 409, message: `The discussion of ${input.paper.arxivId} is locked by the moderators: ${lock.reason}` };
+    const waitHours = settings.commentMinAccountAgeHours;
+    if (waitHours > 0) {
+      const author = await trx.selectFrom('users').select('created_at').where('id', '=', input.author.id).executeTakeFirst();
+      const opensAt = new Date(Date.parse(author?.created_at ?? '') + waitHours * 3_600_000);
+      if (!(opensAt.getTime() <= Date.now())) {
+        return { ok: false, status: 403, message: `New accounts can comment ${waitHours} hours after sign-up, against drive-by spam: yours can from ${opensAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.` };
+      }
+    }
     let parentAuthorId: number | null = null;
     if (input.parentId !== null) {
       const parent = await trx
@@ -234,16 +263,38 @@ const missing = (id: number): Refusal => ({ ok: false, status: 404, message: `Th
 const notYours = (verb: string): Refusal => ({ ok: false, status: 403, message: `Only the author of a comment can ${verb} it.` });
 
 /**
+ * Whether `viewer` may edit or delete `comment`: their own, or as a
+ * moderator over someone of a lower role, with a reason. Returns the refusal,
+ * or whether the change is a moderation (to be logged).
+ */
+async function writeAccess(trx: Kysely<DB>, comment: Comment, viewer: Viewer, verb: string, reason: string | undefined): Promise<Refusal | { moderation: boolean }> {
+  if (comment.author?.id === viewer.id) return { moderation: false };
+  if (!roleAtLeast(viewer.role, 'moderator')) return notYours(verb);
+  const author = comment.author === null ? undefined : await trx.selectFrom('users').select(['id', 'role']).where('id', '=', comment.author.id).executeTakeFirst();
+  const problem = author === undefined ? null : staffActionProblem(viewer, author);
+  if (problem !== null) return { ok: false, status: 403, message: problem };
+  if (reason === undefined || reason.trim() === '') return { ok: false, status: 400, message: `reason: say why you ${verb} someone else's comment; it goes to the public moderation log.` };
+  return { moderation: true };
+}
+
+/** The moderation log's name for a comment: who wrote it, on which paper (never its text). */
+export async function commentLabel(db: Kysely<DB>, comment: Comment): Promise<string> {
+  const paper = await db.selectFrom('papers').select(['arxiv_id']).where('id', '=', comment.paperId).executeTakeFirst();
+  return `comment by ${comment.author?.username ?? 'a deleted account'} on ${paper?.arxiv_id ?? 'a paper'}`;
+}
+
+/**
  * Replaces the body of the viewer's own comment, keeping the previous one as a
  * revision dated when it was written. Newly mentioned people are notified;
  * an unchanged body changes nothing.
  */
-export async function editComment(database: Database, input: { id: number; viewer: Viewer; body: string }): Promise<WriteResult> {
+export async function editComment(database: Database, input: { id: number; viewer: Viewer; body: string; reason?: string }): Promise<WriteResult> {
   const body = normalizeBody(input.body);
   return database.db.transaction().execute(async (trx): Promise<WriteResult> => {
     const comment = await findComment(trx, input.id);
     if (comment === undefined) return missing(input.id);
-    if (comment.author?.id !== input.viewer.id) return notYours('edit');
+    const access = await writeAccess(trx, comment, input.viewer, 'edit', input.reason);
+    if ('ok' in access) return access;
     if (comment.deletedAt !== null) return { ok: false, status: 409, message: 'This comment was deleted; it cannot be edited.' };
     const problem = commentBodyProblem(body);
     if (problem !== null) return { ok: false, status: 400, message: problem };
@@ -265,6 +316,13 @@ export async function editComment(database: Database, input: { id: number; viewe
       .insertInto('comment_revisions')
       .values({ comment_id: comment.id, body: comment.body, created_at: comment.editedAt ?? comment.createdAt })
       .execute();
+    if (access.moderation) {
+      await recordModeration(trx, input.viewer, {
+        action: 'edit_comment',
+        subject: { kind: 'comment', id: comment.id, label: await commentLabel(trx, comment) },
+        reason: input.reason?.trim() ?? '',
+      });
+    }
     const before = new Set(mentionsIn(comment.body).map((m) => m.toLowerCase()));
     const notices = await recordNotifications(trx, {
       commentId: comment.id,
@@ -283,11 +341,12 @@ export type DeleteResult = { ok: true; comment: Comment } | Refusal;
  * Deletes the viewer's own comment: a tombstone without body, history or
  * notifications, uncounted. Deleting a deleted comment again changes nothing.
  */
-export async function deleteComment(database: Database, input: { id: number; viewer: Viewer }): Promise<DeleteResult> {
+export async function deleteComment(database: Database, input: { id: number; viewer: Viewer; reason?: string }): Promise<DeleteResult> {
   return database.db.transaction().execute(async (trx): Promise<DeleteResult> => {
     const comment = await findComment(trx, input.id);
     if (comment === undefined) return missing(input.id);
-    if (comment.author?.id !== input.viewer.id) return notYours('delete');
+    const access = await writeAccess(trx, comment, input.viewer, 'delete', input.reason);
+    if ('ok' in access) return access;
     if (comment.deletedAt !== null) return { ok: true, comment };
     const now = new Date().toISOString();
     const result = await trx
@@ -305,6 +364,13 @@ export async function deleteComment(database: Database, input: { id: number; vie
     }
     await trx.deleteFrom('comment_revisions').where('comment_id', '=', comment.id).execute();
     await trx.deleteFrom('notifications').where('comment_id', '=', comment.id).execute();
+    if (access.moderation && Number(result.numUpdatedRows) === 1) {
+      await recordModeration(trx, input.viewer, {
+        action: 'delete_comment',
+        subject: { kind: 'comment', id: comment.id, label: await commentLabel(trx, comment) },
+        reason: input.reason?.trim() ?? '',
+      });
+    }
     return { ok: true, comment: { ...comment, body: '', deletedAt: now } };
   });
 }

@@ -16,6 +16,7 @@ import { ensurePaper, type FetchLog } from '../arxiv/fetch-paper.js';
 import type { AppContext } from '../context.js';
 import { entryByArxivId, type FeaturedInfo, type FeedEntry } from '../feeds/feed.js';
 import { FeatureError, featurePaper } from '../feeds/featuring.js';
+import { instanceSettings } from '../moderation/settings.js';
 import { parseArxivId } from '../papers/arxiv-id.js';
 import { isArxivPaperId } from '../papers/citation.js';
 import type { Paper } from '../papers/repository.js';
@@ -25,7 +26,7 @@ const EXAMPLES = 'give an arXiv id such as 2401.01234 (a version like 2401.01234
 const ARXIV_URL_RE = /^(?:https?:\/\/)?(?:www\.|export\.)?arxiv\.org\//i;
 
 export type SubmissionFailure = {
-  status: 400 | 404 | 409 | 422 | 502 | 503;
+  status: 400 | 403 | 404 | 409 | 422 | 502 | 503;
   message: string;
   /** Seconds to wait before trying again, when arXiv could not be asked. */
   retryAfter?: number;
@@ -83,6 +84,9 @@ function alreadyFeaturedMessage(id: string, err: FeatureError): string {
  * checked, and featured on today's feed (UTC, like every feed day).
  */
 export async function submitPaper(ctx: AppContext, username: string, input: string, log: FetchLog, now = new Date()): Promise<SubmissionResult> {
+  if ((await instanceSettings(ctx.database)).submissions === 'closed') {
+    return { ok: false, status: 403, message: 'Submissions are closed on this instance for now; the admins can open them again.' };
+  }
   const parsed = parseSubmission(input);
   if ('problem' in parsed) return { ok: false, status: 400, message: parsed.problem };
   const { id } = parsed;

@@ -2,10 +2,14 @@
  * Featuring: which papers appear in the daily feed, on which day, and who put
  * them there. A rule features new announcements in the configured categories
  * on their announcement day; curators and submitters feature by hand.
+ * A curator's featuring and unfeaturing carry a reason and go to the
+ * moderation log in the same transaction.
  */
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Viewer } from '../accounts/users.js';
 import type { Database } from '../db/connection.js';
-import type { FeatureSource } from '../db/schema.js';
+import type { DB, FeatureSource } from '../db/schema.js';
+import { recordModeration } from '../moderation/log.js';
 
 /** The default rule's name, stored as `featured_by` of the rows it makes. */
 export const CATEGORY_RULE = 'rule:categories';
@@ -115,45 +119,74 @@ export interface FeatureRequest {
  * any paper featured before. The error carries the existing featuring.
  */
 export async function featurePaper(database: Database, request: FeatureRequest, now = new Date()): Promise<void> {
-  await database.db.transaction().execute(async (trx) => {
-    const paper = await trx.selectFrom('papers').select('id').where('arxiv_id', '=', request.arxivId).executeTakeFirst();
-    if (paper === undefined) throw new FeatureError('not_found', `No paper ${request.arxivId} in this instance.`);
-    const readExisting = () =>
-      trx.selectFrom('featured').select(['featured_on', 'source', 'hidden_at']).where('paper_id', '=', paper.id).executeTakeFirst();
-    const alreadyFeatured = (existing: { featured_on: string; source: FeatureSource; hidden_at: string | null }) =>
-      new FeatureError('already_featured', `${request.arxivId} is already featured.`, {
-        on: existing.featured_on,
-        source: existing.source,
-        hidden: existing.hidden_at !== null,
-      });
-    const row = {
-      featured_on: request.on,
-      source: request.source,
-      featured_by: request.by,
-      featured_at: now.toISOString(),
-      hidden_at: null,
-      hidden_by: null,
-    };
-    if (request.onlyIfNew === true) {
-      // Insert-or-nothing rather than read-then-insert: of two people submitting
-      // the same paper at once, exactly one wins on either engine.
-      const inserted = await trx
-        .insertInto('featured')
-        .values({ paper_id: paper.id, ...row })
-        .onConflict((oc) => oc.column('paper_id').doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return;
-      const existing = await readExisting();
-      if (existing === undefined) throw new Error(`featured row of ${request.arxivId} vanished during the insert`);
-      throw alreadyFeatured(existing);
-    }
-    const existing = await readExisting();
-    if (existing && existing.source !== 'rule' && existing.hidden_at === null) throw alreadyFeatured(existing);
-    await trx
+  await database.db.transaction().execute((trx) => featureIn(trx, request, now));
+}
+
+/** `featurePaper` inside the caller's transaction; returns the paper's title. */
+async function featureIn(trx: Kysely<DB>, request: FeatureRequest, now: Date): Promise<string> {
+  const paper = await trx.selectFrom('papers').select(['id', 'title_text']).where('arxiv_id', '=', request.arxivId).executeTakeFirst();
+  if (paper === undefined) throw new FeatureError('not_found', `No paper ${request.arxivId} in this instance.`);
+  const readExisting = () =>
+    trx.selectFrom('featured').select(['featured_on', 'source', 'hidden_at']).where('paper_id', '=', paper.id).executeTakeFirst();
+  const alreadyFeatured = (existing: { featured_on: string; source: FeatureSource; hidden_at: string | null }) =>
+    new FeatureError('already_featured', `${request.arxivId} is already featured.`, {
+      on: existing.featured_on,
+      source: existing.source,
+      hidden: existing.hidden_at !== null,
+    });
+  const row = {
+    featured_on: request.on,
+    source: request.source,
+    featured_by: request.by,
+    featured_at: now.toISOString(),
+    hidden_at: null,
+    hidden_by: null,
+  };
+  if (request.onlyIfNew === true) {
+    // Insert-or-nothing rather than read-then-insert: of two people submitting
+    // the same paper at once, exactly one wins on either engine.
+    const inserted = await trx
       .insertInto('featured')
       .values({ paper_id: paper.id, ...row })
-      .onConflict((oc) => oc.column('paper_id').doUpdateSet(row))
-      .execute();
+      .onConflict((oc) => oc.column('paper_id').doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return paper.title_text;
+    const existing = await readExisting();
+    if (existing === undefined) throw new Error(`featured row of ${request.arxivId} vanished during the insert`);
+    throw alreadyFeatured(existing);
+  }
+  const existing = await readExisting();
+  if (existing && existing.source !== 'rule' && existing.hidden_at === null) throw alreadyFeatured(existing);
+  await trx
+    .insertInto('featured')
+    .values({ paper_id: paper.id, ...row })
+    .onConflict((oc) => oc.column('paper_id').doUpdateSet(row))
+    .execute();
+  return paper.title_text;
+}
+
+/** A curator features a paper on `on` (YYYY-MM-DD), with a reason for the moderation log. */
+export async function curatorFeature(database: Database, actor: Viewer, request: { arxivId: string; on: string; reason: string }, now = new Date()): Promise<void> {
+  await database.db.transaction().execute(async (trx) => {
+    const title = await featureIn(trx, { arxivId: request.arxivId, on: request.on, source: 'curator', by: actor.username }, now);
+    await recordModeration(trx, actor, { action: 'feature_paper', subject: { kind: 'paper', id: request.arxivId, label: title }, reason: `${request.on}: ${request.reason}` }, now);
+  });
+}
+
+/** A curator takes a paper off the feeds with a reason; false when it was not featured. */
+export async function curatorUnfeature(database: Database, actor: Viewer, request: { arxivId: string; reason: string }, now = new Date()): Promise<boolean> {
+  return database.db.transaction().execute(async (trx) => {
+    const paper = await trx.selectFrom('papers').select(['id', 'title_text']).where('arxiv_id', '=', request.arxivId).executeTakeFirst();
+    if (paper === undefined) throw new FeatureError('not_found', `No paper ${request.arxivId} in this instance.`);
+    const result = await trx
+      .updateTable('featured')
+      .set({ hidden_at: now.toISOString(), hidden_by: actor.username })
+      .where('hidden_at', 'is', null)
+      .where('paper_id', '=', paper.id)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return false;
+    await recordModeration(trx, actor, { action: 'unfeature_paper', subject: { kind: 'paper', id: request.arxivId, label: paper.title_text }, reason: request.reason }, now);
+    return true;
   });
 }
 

@@ -53,3 +53,33 @@ export async function recordModeration(db: Kysely<DB>, actor: Viewer, entry: Mod
     })
     .execute();
 }
+
+/** One entry of the public log. */
+export interface LoggedAction {
+  id: number;
+  createdAt: string;
+  actor: { username: string; role: string };
+  action: string;
+  subject: { kind: ModerationSubject; id: string; label: string };
+  reason: string;
+}
+
+/** A page of the log, newest first, before entry `before` (keyset), optionally one action only; `next` is the cursor of the following page. */
+export async function listModeration(
+  db: Kysely<DB>,
+  options: { before?: number; limit: number; action?: ModerationAction },
+): Promise<{ entries: LoggedAction[]; next: number | null }> {
+  let query = db.selectFrom('moderation_log').selectAll().orderBy('id', 'desc').limit(options.limit + 1);
+  if (options.before !== undefined) query = query.where('id', '<', options.before);
+  if (options.action !== undefined) query = query.where('action', '=', options.action);
+  const rows = await query.execute();
+  const entries = rows.slice(0, options.limit).map((r) => ({
+    id: r.id,
+    createdAt: r.created_at,
+    actor: { username: r.actor_name, role: r.actor_role },
+    action: r.action,
+    subject: { kind: r.subject_kind, id: r.subject_id, label: r.subject_label },
+    reason: r.reason,
+  }));
+  return { entries, next: rows.length > options.limit ? (entries.at(-1)?.id ?? null) : null };
+}

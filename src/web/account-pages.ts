@@ -23,6 +23,7 @@ import { hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } fr
 import { endSession, endSessions } from '../accounts/sessions.js';
 import { createUser, emailKey, emailProblem, findAccount } from '../accounts/users.js';
 import type { AppContext } from '../context.js';
+import { instanceSettings } from '../moderation/settings.js';
 import { clearSessionCookie, csrfField, safeNext, sessionToken, signIn } from './auth.js';
 import { csrfProtection } from './csrf.js';
 import { html, type SafeHtml } from './html.js';
@@ -40,6 +41,8 @@ const TokenQuery = z.object({ token: text(100) });
 const NextQuery = z.object({ next: text(2000) });
 
 type Problems = Partial<Record<string, string>>;
+
+const REGISTRATIONS_CLOSED = 'Sign-up is closed on this instance for now: the admins are not taking new accounts.';
 
 
 function field(name: string, label: string, type: string, value: string, problem: string | undefined, extra: SafeHtml | string = ''): SafeHtml {
@@ -149,10 +152,14 @@ ${csrfField(ctx, req, reply)}
 
     app.get('/signup', async (req, reply) => {
       const { next } = NextQuery.parse(req.query ?? {});
-      return signupPage(req, reply, { email: '', username: '', password: '', next: safeNext(next || '/') }, {});
+      const closed = (await instanceSettings(ctx.database)).registrations === 'closed';
+      return signupPage(req, reply, { email: '', username: '', password: '', next: safeNext(next || '/') }, closed ? { form: REGISTRATIONS_CLOSED } : {});
     });
 
     app.post('/signup', limited, async (req, reply) => {
+      if ((await instanceSettings(ctx.database)).registrations === 'closed') {
+        return signupPage(req, reply, { email: '', username: '', password: '', next: '/' }, { form: REGISTRATIONS_CLOSED }, 403);
+      }
       const form = SignupForm.safeParse(req.body ?? {});
       if (!form.success) return signupPage(req, reply, { email: '', username: '', password: '', next: '/' }, { form: 'The form was incomplete; fill it in again.' }, 400);
       const values = form.data;

@@ -12,6 +12,11 @@
  * - `config: { minRole: 'curator' }` on a route: staff only. The check is one
  *   hook for every route, so declaring the role is enforcing it.
  *
+ * Moderation is enforced here too, not per route: a banned account's
+ * sessions and tokens resolve to nobody and it cannot sign in again; a
+ * suspended one reads as usual, but `requireWrite` refuses its every write
+ * (account settings, export, deletion and signing out stay open).
+ *
  * Every state-changing route uses `requireWrite` or, for signed-out forms
  * (sign-up, sign-in), the CSRF check alone; test/routes.test.ts walks the
  * route table to keep it so, and checks every staff route refuses the roles
@@ -20,7 +25,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { apiTokenViewer } from '../accounts/api-tokens.js';
 import { sessionViewer, startSession } from '../accounts/sessions.js';
-import { roleAtLeast, type Viewer } from '../accounts/users.js';
+import { findUserById, restrictionMessage, restrictionOf, roleAtLeast, type Restriction, type Viewer } from '../accounts/users.js';
 import type { AppContext } from '../context.js';
 import type { Role, TokenScope } from '../db/schema.js';
 import { csrfProtection } from './csrf.js';
@@ -37,6 +42,8 @@ export interface Auth {
   tokenId?: number;
   /** Unread notifications, for the page header (sessions only). */
   unread: number;
+  /** A suspension in force (a banned account never gets this far). */
+  restriction: Restriction | null;
 }
 
 declare module 'fastify' {
@@ -77,7 +84,7 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
         reply.header('www-authenticate', 'Bearer realm="paperboy"');
         return sendError(req, reply, 401, 'The API token is unknown or revoked. Create one in your settings (or with paperboy token create).');
       }
-      req.auth = { viewer: found.viewer, via: 'token', scope: found.scope, tokenId: found.tokenId, unread: 0 };
+      req.auth = { viewer: found.viewer, via: 'token', scope: found.scope, tokenId: found.tokenId, unread: 0, restriction: found.restriction };
       return;
     }
     const token = req.cookies[cookieName(ctx)];
@@ -88,7 +95,7 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
       clearSessionCookie(ctx, reply);
       return;
     }
-    req.auth = { viewer: found.viewer, via: 'session', scope: 'write', sessionId: found.sessionId, unread: found.unread };
+    req.auth = { viewer: found.viewer, via: 'session', scope: 'write', sessionId: found.sessionId, unread: found.unread, restriction: found.restriction };
   });
   // A hook rather than a preHandler each route adds: a staff route cannot forget its check.
   app.addHook('preHandler', async (req, reply) => {
@@ -116,8 +123,18 @@ function personaliseHtml(ctx: AppContext, app: FastifyInstance): void {
   });
 }
 
-/** Signs `userId` in on this browser: a new session (never a reused one) and its cookie. */
+/**
+ * Signs `userId` in on this browser: a new session (never a reused one) and
+ * its cookie. A banned account is refused here, for every way of signing in
+ * (password, emailed link, reset), with a 403 naming the reason.
+ */
 export async function signIn(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, userId: number): Promise<void> {
+  const account = await findUserById(ctx.database, userId);
+  const restriction = account === undefined ? null : restrictionOf(account);
+  if (restriction?.kind === 'banned') {
+    req.log.info({ userId }, 'sign-in refused: banned');
+    throw Object.assign(new Error(restrictionMessage(restriction)), { statusCode: 403 });
+  }
   const token = await startSession(ctx.database, ctx.config, userId, {
     userAgent: req.headers['user-agent'],
     ip: req.ip,
@@ -180,6 +197,7 @@ export function requireWrite(ctx: AppContext): preHandlerAsyncHookHandler {
   return async function (this: FastifyInstance, req, reply) {
     const auth = req.auth;
     if (auth === null) return notSignedIn(req, reply);
+    if (auth.restriction !== null) return sendError(req, reply, 403, restrictionMessage(auth.restriction));
     if (auth.via === 'token') {
       if (auth.scope !== 'write') return sendError(req, reply, 403, 'This API token is read-only; create a token with the write scope.');
       return;
