@@ -3,7 +3,8 @@
  * their papers commit instead of by a row trigger: a trigger made every import
  * commit write random pages of the name index, and cost a bulk import 45% of
  * its speed (BENCHMARKS.md). Papers up to `paper_author_sync.last_paper_id`
- * are indexed; a trigger (migration 015) keeps those whose authors change.
+ * are indexed (none while it has no row); a trigger (migration 015) keeps
+ * those whose authors change.
  *
  * Every write of papers ends with a sync (src/db/paper-writer.ts), so the
  * index trails the papers only between a commit and the sync that follows it;
@@ -27,10 +28,12 @@ export async function syncPaperAuthors(database: Database, options: { minLag?: n
   let added = 0;
   for (;;) {
     const chunk = await database.db.transaction().execute(async (trx) => {
-      // Locks the watermark row first, so two syncs on PostgreSQL take turns.
+      // Locks the watermark row first, so two syncs on PostgreSQL take turns
+      // (before the first sync there is no row: racing syncs then write the
+      // same keyed rows, and the second adds none).
       await trx.updateTable('paper_author_sync').set((eb) => ({ last_paper_id: eb.ref('last_paper_id') })).where('id', '=', 1).execute();
-      const state = await trx.selectFrom('paper_author_sync').select('last_paper_id').where('id', '=', 1).executeTakeFirstOrThrow();
-      const from = Number(state.last_paper_id);
+      const state = await trx.selectFrom('paper_author_sync').select('last_paper_id').where('id', '=', 1).executeTakeFirst();
+      const from = Number(state?.last_paper_id ?? 0);
       const { last } = await trx
         .selectFrom('papers')
         .select((eb) => eb.fn.coalesce(eb.fn.max('id'), eb.lit(0)).as('last'))
@@ -39,7 +42,11 @@ export async function syncPaperAuthors(database: Database, options: { minLag?: n
       if (latest <= from || latest - from < (options.minLag ?? 1)) return null;
       const to = Math.min(latest, from + CHUNK);
       const rows = await indexRange(database, trx, from, to);
-      await trx.updateTable('paper_author_sync').set({ last_paper_id: to }).where('id', '=', 1).execute();
+      await trx
+        .insertInto('paper_author_sync')
+        .values({ id: 1, last_paper_id: to })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ last_paper_id: to }))
+        .execute();
       return { rows, done: to === latest };
     });
     if (chunk === null) return added;

@@ -31,7 +31,8 @@ export const people: Migration = {
         PRIMARY KEY (paper_id, position)
       );
       CREATE INDEX paper_authors_name ON paper_authors (name, paper_id);
-      -- Papers up to last_paper_id are in paper_authors.
+      -- Papers up to last_paper_id are in paper_authors; no row: none is. An
+      -- empty instance has no row, so migrate-data still sees an empty target.
       CREATE TABLE paper_author_sync (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         last_paper_id INTEGER NOT NULL
@@ -39,9 +40,9 @@ export const people: Migration = {
       INSERT INTO paper_authors (paper_id, position, name)
         SELECT p.id, a.key, json_extract(a.value, '$.name') FROM papers p, json_each(p.authors) a
         WHERE json_extract(a.value, '$.name') IS NOT NULL;
-      INSERT INTO paper_author_sync (id, last_paper_id) SELECT 1, coalesce(max(id), 0) FROM papers;
+      INSERT INTO paper_author_sync (id, last_paper_id) SELECT 1, max(id) FROM papers HAVING count(*) > 0;
       CREATE TRIGGER papers_authors_update AFTER UPDATE OF authors ON papers
-        WHEN NEW.authors IS NOT OLD.authors AND NEW.id <= (SELECT last_paper_id FROM paper_author_sync) BEGIN
+        WHEN NEW.authors IS NOT OLD.authors AND NEW.id <= coalesce((SELECT last_paper_id FROM paper_author_sync), 0) BEGIN
         DELETE FROM paper_authors WHERE paper_id = NEW.id;
         INSERT INTO paper_authors (paper_id, position, name)
           SELECT NEW.id, a.key, json_extract(a.value, '$.name') FROM json_each(NEW.authors) a
@@ -188,10 +189,10 @@ export const people: Migration = {
       INSERT INTO paper_authors (paper_id, position, name)
         SELECT p.id, a.ord - 1, a.value ->> 'name' FROM papers p, jsonb_array_elements(p.authors::jsonb) WITH ORDINALITY AS a (value, ord)
         WHERE a.value ->> 'name' IS NOT NULL;
-      INSERT INTO paper_author_sync (id, last_paper_id) SELECT 1, coalesce(max(id), 0) FROM papers;
+      INSERT INTO paper_author_sync (id, last_paper_id) SELECT 1, max(id) FROM papers HAVING count(*) > 0;
       CREATE FUNCTION resync_paper_authors() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
       BEGIN
-        IF NEW.authors IS NOT DISTINCT FROM OLD.authors OR NEW.id > (SELECT last_paper_id FROM paper_author_sync) THEN RETURN NULL; END IF;
+        IF NEW.authors IS NOT DISTINCT FROM OLD.authors OR NEW.id > coalesce((SELECT last_paper_id FROM paper_author_sync), 0) THEN RETURN NULL; END IF;
         DELETE FROM paper_authors WHERE paper_id = NEW.id;
         INSERT INTO paper_authors (paper_id, position, name)
           SELECT NEW.id, a.ord - 1, a.value ->> 'name' FROM jsonb_array_elements(NEW.authors::jsonb) WITH ORDINALITY AS a (value, ord)
