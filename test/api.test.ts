@@ -391,9 +391,9 @@ describe('JSON API over the imported arXiv records', { skip: shared.skip }, () =
       for (const p of op.parameters) assert.ok(p.name && ['query', 'path'].includes(p.in) && typeof p.schema === 'object');
       assert.ok(op.responses['400'] || method === 'delete' || endpoint.path === '/api/docs', `${method} ${endpoint.path} documents 400`);
       if (endpoint.auth === undefined && method === 'get') {
-        // Every public read answers its example request (a comment only once someone wrote it).
+        // Every public read answers its example request (a comment, a collection or a person only once there is one).
         assert.ok(op.responses['200'], endpoint.path);
-        const expected = endpoint.path === '/api/comments/{id}' ? 404 : 200;
+        const expected = ['/api/comments/{id}', '/api/collections/{id}', '/api/users/{username}'].includes(endpoint.path) ? 404 : 200;
         assert.equal((await get(t, endpoint.example)).status, expected, endpoint.example);
       } else {
         // Reads for a person and every write say who may call them.

@@ -2,7 +2,9 @@
  * The route table, audited: every state-changing route (POST, PUT, PATCH,
  * DELETE) refuses a request without its CSRF token or the API's bearer token,
  * refuses read-only tokens, and changes nothing when it refuses; no GET changes
- * state. New routes are covered as soon as they are added, and the audit is
+ * state; every staff route (one that declares `minRole`) refuses each role
+ * below its own, through a browser session and a write token, and changes
+ * nothing. New routes are covered as soon as they are added, and the audit is
  * shown to catch an unprotected route.
  */
 import { after, before, test } from 'node:test';
@@ -15,6 +17,8 @@ import { loadConfig } from '../src/config.js';
 import { createContext, type AppContext } from '../src/context.js';
 import { applyCategoryRule } from '../src/feeds/featuring.js';
 import { importPaths } from '../src/ingest/import.js';
+import { ROLES, roleAtLeast } from '../src/accounts/users.js';
+import type { Role } from '../src/db/schema.js';
 import { createLogger } from '../src/log.js';
 import { signedInUser, type TestUser } from './support/accounts.js';
 import { instanceEnv } from './support/database.js';
@@ -39,22 +43,70 @@ const OPEN_WRITES = new Map<string, string>([
   ],
 ]);
 
+/** Staff routes whose role is part of the product, so a change of role is a deliberate change here. */
+const STAFF_ROUTES = new Map<string, Role>([
+  ['GET /admin', 'curator'],
+  ['GET /admin/users', 'moderator'],
+  ['GET /admin/users/:id', 'moderator'],
+  ['POST /admin/users/:id/ban', 'moderator'],
+  ['POST /admin/users/:id/unban', 'moderator'],
+  ['POST /admin/users/:id/suspend', 'moderator'],
+  ['POST /admin/users/:id/unsuspend', 'moderator'],
+  ['POST /admin/users/:id/role', 'admin'],
+  ['GET /admin/settings', 'admin'],
+  ['POST /admin/settings', 'admin'],
+  ['GET /admin/outbox', 'admin'],
+  ['GET /admin/claims', 'curator'],
+  ['POST /admin/claims/:id/verify', 'curator'],
+  ['POST /admin/claims/:id/reject', 'curator'],
+  ['POST /papers/:id/feature', 'curator'],
+  ['POST /papers/:archive/:num/feature', 'curator'],
+  ['POST /papers/:id/unfeature', 'curator'],
+  ['POST /papers/:archive/:num/unfeature', 'curator'],
+  ['POST /papers/:id/lock', 'moderator'],
+  ['POST /papers/:archive/:num/lock', 'moderator'],
+  ['POST /papers/:id/unlock', 'moderator'],
+  ['POST /papers/:archive/:num/unlock', 'moderator'],
+  ['POST /comments/:id/hide', 'moderator'],
+  ['POST /comments/:id/unhide', 'moderator'],
+  ['GET /admin/reports', 'moderator'],
+  ['POST /admin/reports/:id/dismiss', 'moderator'],
+  ['POST /api/papers/:id/feature', 'curator'],
+  ['POST /api/papers/:archive/:number/feature', 'curator'],
+  ['DELETE /api/papers/:id/feature', 'curator'],
+  ['DELETE /api/papers/:archive/:number/feature', 'curator'],
+  ['POST /api/papers/:id/lock', 'moderator'],
+  ['POST /api/papers/:archive/:number/lock', 'moderator'],
+  ['DELETE /api/papers/:id/lock', 'moderator'],
+  ['DELETE /api/papers/:archive/:number/lock', 'moderator'],
+  ['POST /api/comments/:id/hide', 'moderator'],
+  ['DELETE /api/comments/:id/hide', 'moderator'],
+  ['GET /api/claims', 'curator'],
+  ['POST /api/claims/:id/verify', 'curator'],
+  ['POST /api/claims/:id/reject', 'curator'],
+]);
+
 interface Route {
   method: string;
   url: string;
+  /** The least role the route declares, if it is a staff route. */
+  minRole?: Role;
 }
 
 let ctx: AppContext;
 let app: FastifyInstance;
 const routes: Route[] = [];
 let user: TestUser;
+/** A signed-in person of each role. */
+const staff = new Map<Role, TestUser>();
 let readToken: string;
 let paperId = '';
 
 async function build(collect: Route[]): Promise<FastifyInstance> {
   return buildApp(ctx, {
     onRoute: (route: RouteOptions) => {
-      for (const method of [route.method].flat()) collect.push({ method, url: route.url });
+      const minRole = route.config?.minRole;
+      for (const method of [route.method].flat()) collect.push({ method, url: route.url, ...(minRole === undefined ? {} : { minRole }) });
     },
   });
 }
@@ -81,6 +133,7 @@ before(async () => {
   paperId = paper?.arxiv_id ?? '2401.00001';
   user = await signedInUser(ctx, app, { username: 'auditor' });
   readToken = await user.token('read');
+  for (const role of ROLES) staff.set(role, role === 'user' ? user : await signedInUser(ctx, app, { username: `audit-${role}`, role }));
 });
 
 after(async () => {
@@ -93,7 +146,7 @@ function pathFor(pattern: string): string {
   return pattern
     .replace(':archive/:num', 'hep-th/9901001')
     .replace(':archive/:number', 'hep-th/9901001')
-    .replace(/:id\b/g, pattern.startsWith('/api/comments') || pattern.startsWith('/comments') || pattern.startsWith('/settings') ? '1' : paperId)
+    .replace(/:id\b/g, /^\/(api\/)?(papers|authors)\b/.test(pattern) ? paperId : '1')
     .replace(':period', new Date().toISOString().slice(0, 10))
     .replace(':category', 'cs.LG')
     .replace(':file', 'cs.LG.rss')
@@ -133,7 +186,25 @@ async function fingerprint(): Promise<string> {
       (SELECT count(*) FROM subscribers WHERE status = 'unsubscribed') AS unsubscribed,
       (SELECT coalesce(max(updated_at), '') FROM subscribers) AS subscribers_updated,
       (SELECT count(*) FROM suppressions) AS suppressions,
-      (SELECT count(*) FROM mail_events) AS mail_events`.execute(ctx.database.db);
+      (SELECT count(*) FROM mail_events) AS mail_events,
+      (SELECT count(*) FROM author_claims) AS claims,
+      (SELECT count(*) FROM author_claims WHERE status <> 'pending') AS decided_claims,
+      (SELECT coalesce(sum(show_on_profile), 0) FROM author_claims) AS claims_on_profiles,
+      (SELECT count(*) FROM collections) AS collections,
+      (SELECT count(*) FROM collections WHERE is_public = 1) AS public_collections,
+      (SELECT coalesce(sum(length(name) + length(description)), 0) FROM collections) AS collection_text,
+      (SELECT count(*) FROM collection_papers) AS collection_papers,
+      (SELECT coalesce(sum(position + length(note)), 0) FROM collection_papers) AS collection_order_notes,
+      (SELECT count(*) FROM follows) AS follows,
+      (SELECT coalesce(max(token), '') FROM feed_tokens) AS feed_tokens,
+      (SELECT count(*) FROM users WHERE banned_at IS NOT NULL OR suspended_until IS NOT NULL) AS restricted_users,
+      (SELECT coalesce(max(role), '') || count(DISTINCT role) FROM users) AS roles,
+      (SELECT count(*) FROM comments WHERE hidden_at IS NOT NULL) AS hidden_comments,
+      (SELECT count(*) FROM thread_locks) AS locks,
+      (SELECT count(*) FROM reports) AS reports,
+      (SELECT count(*) FROM reports WHERE resolved_at IS NOT NULL) AS resolved_reports,
+      (SELECT count(*) FROM moderation_log) AS moderation_log,
+      (SELECT coalesce(max(updated_at), '') FROM instance_settings) AS settings`.execute(ctx.database.db);
   return JSON.stringify(rows[0], (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v));
 }
 
@@ -192,6 +263,76 @@ test('the audit catches an unprotected route', async () => {
     const problems = await auditWrites(leaky, table.filter((r) => r.url === '/leaky'));
     assert.ok(problems.some((p) => p.startsWith('POST /leaky accepted anonymous')));
     assert.ok(problems.some((p) => p === 'POST /leaky changed state for anonymous, no CSRF token'));
+  } finally {
+    await leaky.close();
+  }
+});
+
+/** The staff routes of `table` that let a lower role in, or change state for one. */
+async function auditRoles(target: FastifyInstance, table: Route[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const route of table) {
+    const { minRole } = route;
+    if (minRole === undefined) continue;
+    const url = pathFor(route.url);
+    const api = url.startsWith('/api/');
+    const write = WRITE_METHODS.has(route.method);
+    for (const role of ROLES.filter((r) => !roleAtLeast(r, minRole))) {
+      const person = staff.get(role);
+      if (person === undefined) throw new Error(`no ${role} to audit with`);
+      const attempts: [string, Record<string, string>][] = [[`a ${role}'s session`, { cookie: person.cookie, ...(write ? { 'x-csrf-token': person.csrf } : {}) }]];
+      if (api || write) attempts.push([`a ${role}'s write token`, { authorization: `Bearer ${await person.token('write')}` }]);
+      for (const [who, headers] of attempts) {
+        const before = await fingerprint();
+        const res = await target.inject({
+          method: route.method as 'GET',
+          url,
+          headers: { ...headers, ...(write ? (api ? json : form) : {}) },
+          ...(write ? { payload: api ? '{}' : '' } : {}),
+        });
+        if (res.statusCode !== 403) problems.push(`${route.method} ${route.url} (${minRole}) answered ${who}: ${res.statusCode}`);
+        if ((await fingerprint()) !== before) problems.push(`${route.method} ${route.url} (${minRole}) changed state for ${who}`);
+      }
+    }
+  }
+  return problems;
+}
+
+test('every route under /admin or /api/admin is a staff route', () => {
+  const open = routes.filter((r) => /^\/(api\/)?admin(\/|$)/.test(r.url) && r.minRole === undefined).map((r) => `${r.method} ${r.url}`);
+  assert.deepEqual(open, []);
+});
+
+test('staff routes declare the role the issue gives them', () => {
+  const declared = new Map(routes.map((r) => [`${r.method} ${r.url}`, r.minRole]));
+  for (const [route, role] of STAFF_ROUTES) assert.equal(declared.get(route), role, `${route} should be for ${role} and above`);
+});
+
+test('every staff route refuses each role below its own and changes nothing', async () => {
+  assert.ok(routes.some((r) => r.minRole !== undefined), 'the app has staff routes');
+  assert.deepEqual(await auditRoles(app, routes), []);
+});
+
+test('staff routes let their own role and those above it in', async () => {
+  const problems: string[] = [];
+  for (const route of routes.filter((r) => r.minRole !== undefined && r.method === 'GET')) {
+    for (const role of ROLES.filter((r) => route.minRole !== undefined && roleAtLeast(r, route.minRole))) {
+      const res = await app.inject({ url: pathFor(route.url), headers: { cookie: staff.get(role)?.cookie ?? '' } });
+      if (res.statusCode === 401 || res.statusCode === 403 || res.statusCode >= 500) problems.push(`GET ${route.url} refused a ${role}: ${res.statusCode}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('the role audit catches a staff page that lets a lower role in', async () => {
+  const table: Route[] = [];
+  const leaky = await build(table);
+  // Declares a moderator page but checks for any signed-in person instead of the role.
+  leaky.get('/admin/leaky', async (req, reply) => (req.auth === null ? reply.code(401).send() : { ok: true }));
+  try {
+    const problems = await auditRoles(leaky, [{ method: 'GET', url: '/admin/leaky', minRole: 'moderator' }]);
+    assert.ok(problems.includes("GET /admin/leaky (moderator) answered a user's session: 200"), problems.join('\n'));
+    assert.ok(problems.includes("GET /admin/leaky (moderator) answered a curator's session: 200"), problems.join('\n'));
   } finally {
     await leaky.close();
   }

@@ -4,8 +4,11 @@
  *   each comment naming its `parentId`.
  * - `POST /api/papers/{id}/comments` `{body, parentId?}`: 201 with the comment.
  * - `GET /api/comments/{id}`: one comment with its earlier versions.
- * - `PATCH /api/comments/{id}` `{body}`, `DELETE /api/comments/{id}` (204):
- *   the author's own comments only (403 otherwise).
+ * - `PATCH /api/comments/{id}` `{body, reason?}`, `DELETE /api/comments/{id}`
+ *   `{reason?}` (204): the author's own comments, or a moderator's on anyone
+ *   of a lower role with a reason (403 otherwise).
+ * - A hidden comment shows its moderator's reason; its body only to its
+ *   author and moderators.
  *
  * Writes take a session with its CSRF header or a token with the write scope
  * (requireWrite); posting and editing count against the per-person write
@@ -19,20 +22,24 @@ import {
   findComment,
   findPaperRef,
   listComments,
+  maySeeHidden,
   renderBodies,
   revisionsOf,
   visibleComments,
   type Comment,
   type PaperRef,
 } from '../community/comments.js';
+import type { Viewer } from '../accounts/users.js';
 import type { AppContext } from '../context.js';
 import { parseArxivId } from '../papers/arxiv-id.js';
+import { verifiedAuthorsOf } from '../people/claims.js';
 import { requireWrite } from '../web/auth.js';
 import { sendNotices } from '../web/comment-routes.js';
 import { sendError } from '../web/errors.js';
 import { rateLimit } from '../web/rate-limits.js';
 import { validate } from './routes.js';
 import {
+  CommentDeleteBody,
   CommentEditBody,
   CommentIdParams,
   EmptyQuery,
@@ -43,15 +50,29 @@ import {
   type CommentWithHistory,
 } from './schemas.js';
 
-function present(ctx: AppContext, c: Comment, arxivId: string, bodyHtml: string): CommentJson {
+/** Ids of the people verified as authors of a paper, for `authorIsVerifiedAuthor`. */
+async function authorIdsOf(ctx: AppContext, paperId: number): Promise<ReadonlySet<number>> {
+  return new Set([...(await verifiedAuthorsOf(ctx.database, paperId)).values()].map((v) => v.userId));
+}
+
+/** True when `viewer` must not see the body of `c`: hidden by a moderator, and they are neither its author nor a moderator. */
+function concealed(c: Comment, viewer: Viewer | null): boolean {
+  return c.hidden !== null && !maySeeHidden(c, viewer);
+}
+
+function present(ctx: AppContext, c: Comment, arxivId: string, bodyHtml: string, authorIds: ReadonlySet<number>, viewer: Viewer | null): CommentJson {
   const deleted = c.deletedAt !== null;
+  const withheld = deleted || concealed(c, viewer);
   return {
     id: c.id,
     paperId: arxivId,
     parentId: c.parentId,
     author: deleted || c.author === null ? null : { username: c.author.username },
-    body: deleted ? null : c.body,
-    bodyHtml: deleted ? null : bodyHtml,
+    authorIsVerifiedAuthor: !deleted && c.author !== null && authorIds.has(c.author.id),
+    body: withheld ? null : c.body,
+    bodyHtml: withheld ? null : bodyHtml,
+    hidden: !deleted && c.hidden !== null,
+    hiddenReason: deleted ? null : (c.hidden?.reason ?? null),
     createdAt: c.createdAt,
     editedAt: deleted ? null : c.editedAt,
     deleted,
@@ -59,9 +80,9 @@ function present(ctx: AppContext, c: Comment, arxivId: string, bodyHtml: string)
   };
 }
 
-async function presentOne(ctx: AppContext, c: Comment, paper: PaperRef): Promise<CommentJson> {
+async function presentOne(ctx: AppContext, c: Comment, paper: PaperRef, viewer: Viewer): Promise<CommentJson> {
   const [bodyHtml = ''] = await renderBodies(ctx.database, [c.body]);
-  return present(ctx, c, paper.arxivId, bodyHtml);
+  return present(ctx, c, paper.arxivId, bodyHtml, await authorIdsOf(ctx, paper.id), viewer);
 }
 
 async function paperOf(ctx: AppContext, text: string, req: FastifyRequest, reply: FastifyReply): Promise<PaperRef | undefined> {
@@ -90,8 +111,9 @@ async function listThread(ctx: AppContext, paperText: string, req: FastifyReques
     shown.map((c) => c.body),
   );
   // Comments change at any time: revalidate every time (the ETag makes that cheap).
+  const authorIds = await authorIdsOf(ctx, paper.id);
   reply.header('cache-control', 'no-cache');
-  return reply.send(shown.map((c, i) => present(ctx, c, paper.arxivId, bodies[i] ?? '')));
+  return reply.send(shown.map((c, i) => present(ctx, c, paper.arxivId, bodies[i] ?? '', authorIds, req.auth?.viewer ?? null)));
 }
 
 async function postToThread(ctx: AppContext, paperText: string, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -110,7 +132,7 @@ async function postToThread(ctx: AppContext, paperText: string, req: FastifyRequ
     .code(201)
     .header('cache-control', 'no-store')
     .header('location', `${ctx.config.baseUrl}/api/comments/${result.comment.id}`)
-    .send(await presentOne(ctx, result.comment, paper));
+    .send(await presentOne(ctx, result.comment, paper, viewer));
 }
 
 /** Registers the comment endpoints (under the /api prefix). */
@@ -140,10 +162,11 @@ export function commentApiRoutes(ctx: AppContext): FastifyPluginAsync {
       const comment = await findComment(ctx.database.db, params.id);
       if (comment === undefined) return sendError(req, reply, 404, `There is no comment ${params.id}.`);
       const paper = await paperById(ctx, comment.paperId);
-      const revisions = comment.deletedAt === null ? ((await revisionsOf(ctx.database, [comment.id])).get(comment.id) ?? []) : [];
+      const viewer = req.auth?.viewer ?? null;
+      const revisions = comment.deletedAt === null && !concealed(comment, viewer) ? ((await revisionsOf(ctx.database, [comment.id])).get(comment.id) ?? []) : [];
       const [bodyHtml = '', ...revisionHtml] = await renderBodies(ctx.database, [comment.body, ...revisions.map((r) => r.body)]);
       const out: CommentWithHistory = {
-        ...present(ctx, comment, paper.arxivId, bodyHtml),
+        ...present(ctx, comment, paper.arxivId, bodyHtml, await authorIdsOf(ctx, paper.id), viewer),
         revisions: revisions.map((r, i) => ({ body: r.body, bodyHtml: revisionHtml[i] ?? '', createdAt: r.createdAt })),
       };
       reply.header('cache-control', 'no-cache');
@@ -157,11 +180,11 @@ export function commentApiRoutes(ctx: AppContext): FastifyPluginAsync {
       if (params === undefined || validate(EmptyQuery, req.query, req, reply) === undefined) return reply;
       const input = validate(CommentEditBody, req.body, req, reply);
       if (input === undefined) return reply;
-      const result = await editComment(ctx.database, { id: params.id, viewer, body: input.body });
+      const result = await editComment(ctx.database, { id: params.id, viewer, body: input.body, reason: input.reason });
       if (!result.ok) return sendError(req, reply, result.status, result.message);
       const paper = await paperById(ctx, result.comment.paperId);
       sendNotices(ctx, result, paper, viewer);
-      return reply.header('cache-control', 'no-store').send(await presentOne(ctx, result.comment, paper));
+      return reply.header('cache-control', 'no-store').send(await presentOne(ctx, result.comment, paper, viewer));
     });
 
     app.delete('/comments/:id', { preHandler: requireWrite(ctx) }, async (req, reply) => {
@@ -169,7 +192,9 @@ export function commentApiRoutes(ctx: AppContext): FastifyPluginAsync {
       if (viewer === undefined) return sendError(req, reply, 401, 'Sign in, or send a personal API token.');
       const params = validate(CommentIdParams, req.params, req, reply);
       if (params === undefined || validate(EmptyQuery, req.query, req, reply) === undefined) return reply;
-      const result = await deleteComment(ctx.database, { id: params.id, viewer });
+      const input = validate(CommentDeleteBody, req.body ?? {}, req, reply);
+      if (input === undefined) return reply;
+      const result = await deleteComment(ctx.database, { id: params.id, viewer, reason: input.reason });
       if (!result.ok) return sendError(req, reply, result.status, result.message);
       return reply.code(204).send();
     });

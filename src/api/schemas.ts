@@ -14,7 +14,15 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { emailProblem } from '../accounts/users.js';
 import { MAX_COMMENT_LENGTH } from '../community/comments.js';
+import {
+  MAX_COLLECTIONS_PER_PERSON as MAX_COLLECTIONS,
+  MAX_DESCRIPTION as MAX_COLLECTION_DESCRIPTION,
+  MAX_NAME as MAX_COLLECTION_NAME,
+  MAX_NOTE as MAX_COLLECTION_NOTE,
+  MAX_PAPERS_PER_COLLECTION as MAX_COLLECTION_PAPERS,
+} from '../people/collections.js';
 import { expandCategoryFilter } from '../feeds/feed.js';
+import { MODERATION_ACTIONS } from '../moderation/log.js';
 import { parsePeriod, type Period, type PeriodKind } from '../feeds/periods.js';
 import { PREFERENCES } from '../subscriptions/preferences.js';
 
@@ -237,7 +245,21 @@ export const NewCommentBody = z
 export type NewCommentBody = z.infer<typeof NewCommentBody>;
 
 /** `PATCH /api/comments/{id}`. */
-export const CommentEditBody = z.strictObject({ body: commentBody }).describe('The new text of your comment.');
+const moderationReason = z
+  .string({ error: 'must be a text' })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(500, 'must be at most 500 characters')
+  .describe('Why: shown in the public moderation log.');
+
+export const CommentEditBody = z
+  .strictObject({ body: commentBody, reason: moderationReason.optional().describe("Required when a moderator edits someone else's comment (the moderation log).") })
+  .describe('The new text of your comment.');
+
+/** `DELETE /api/comments/{id}`: a moderator deleting someone else's comment says why. */
+export const CommentDeleteBody = z
+  .strictObject({ reason: moderationReason.optional().describe("Required when a moderator deletes someone else's comment (the moderation log).") })
+  .describe('Optional body of a deletion.');
 export type CommentEditBody = z.infer<typeof CommentEditBody>;
 
 /** `/api/comments/{id}`. */
@@ -458,11 +480,14 @@ export const Comment = z
     paperId: z.string().describe('arXiv id of the paper.'),
     parentId: z.number().int().nullable().describe('The comment this one replies to; null at the top level.'),
     author: z.object({ username: z.string() }).nullable().describe('Null once deleted (or when its author deleted their account).'),
+    authorIsVerifiedAuthor: z.boolean().describe('Whether the commenter is a verified author of this paper (the "author" badge).'),
     body: z.string().nullable().describe('Markdown as written; null once deleted.'),
     bodyHtml: z.string().nullable().describe('The body as sanitised HTML (TeX left in `span.tex` for KaTeX); null once deleted.'),
     createdAt: isoDateTime,
     editedAt: isoDateTime.nullable().describe('Last edit; earlier versions are in `GET /api/comments/{id}`.'),
     deleted: z.boolean(),
+    hidden: z.boolean().describe('Hidden by a moderator: `body` and `bodyHtml` are null except for its author and moderators.'),
+    hiddenReason: z.string().nullable().describe('Why a moderator hid it; null when shown.'),
     url: z.string().describe('The comment on its paper\'s page.'),
   })
   .describe('A comment. Lists are flat, oldest first; `parentId` makes the thread.');
@@ -510,9 +535,388 @@ export const SubscriptionAccepted = z
   .describe('The request was taken; a confirmation email is on its way if the address can get the digest.');
 export type SubscriptionAccepted = z.infer<typeof SubscriptionAccepted>;
 
+// --- follows and the Following feed ---
+
+const FollowKindField = z
+  .enum(['author', 'category', 'user', 'keyword'], { error: 'must be author, category, user or keyword' })
+  .describe('What is followed: an author (exact parsed name), a category or archive, a user, or a keyword search.');
+
+/** `POST /api/follows`. */
+export const FollowBody = z
+  .strictObject({
+    kind: FollowKindField,
+    target: z
+      .string({ error: 'must be a string' })
+      .max(1000, 'must be at most 1000 characters')
+      .meta({ examples: ['Ada Lovelace', 'cs.LG', 'ada', 'diffusion model'] })
+      .describe(
+        'An author\'s name exactly as on their papers (at most 200 characters; some paper must have it), a category (`cs.LG`) or archive (`math`), ' +
+          'a username (or a user id; an all-digit target is an id), or a search in the search-box syntax (2 to 100 characters).',
+      ),
+  })
+  .describe('Something to follow.');
+export type FollowBody = z.infer<typeof FollowBody>;
+
+export const FollowIdParams = z.strictObject({
+  id: z.string().regex(/^\d{1,15}$/, 'must be a follow number').transform(Number).meta({ examples: ['7'] }).describe('Follow id.'),
+});
+
+/** `GET /api/following`. */
+export const FollowingQuery = z
+  .strictObject({
+    before: z
+      .string({ error: ONCE })
+      .regex(/^\d{4}-\d{2}-\d{2}\.\d{1,15}$/, 'must be the `next` of a previous page')
+      .optional()
+      .describe('Papers older than this position: the `next` of the previous page.'),
+    limit: intParam(1, 100, 25).describe('Papers per page, 1 to 100.'),
+  })
+  .describe('A page of the Following feed.');
+
+export const Follow = z
+  .object({
+    id: z.number().int(),
+    kind: FollowKindField,
+    target: z.string().describe('As stored: the author\'s name, the category, the followed user\'s id in decimal, or the search.'),
+    label: z.string().describe('As people read it: the followed user\'s current username, else the target.'),
+    createdAt: isoDateTime,
+  })
+  .describe('Something you follow.');
+export type Follow = z.infer<typeof Follow>;
+
+export const FollowReason = z
+  .object({
+    kind: FollowKindField,
+    target: z.string().describe('The author\'s name, the category, the username or the search.'),
+    text: z.string().meta({ examples: ['by an author you follow: Ada Lovelace', 'in cs.LG', 'from ada (submitted)', "matches your search 'diffusion'"] }),
+  })
+  .describe('One reason a paper is in your Following feed.');
+
+export const FollowingItem = z
+  .object({
+    paper: Paper,
+    day: z.string().meta({ format: 'date' }).describe('The day the feed dates the paper by: its announcement, else its first submission.'),
+    reasons: z.array(FollowReason).describe('Every follow the paper matches.'),
+  })
+  .describe('A paper in your Following feed.');
+
+export const FollowingPage = z
+  .object({
+    items: z.array(FollowingItem).describe('Newest first.'),
+    next: z.string().nullable().describe('`before` of the next (older) page; null on the last page.'),
+  })
+  .describe('A page of your Following feed.');
+export type FollowingPage = z.infer<typeof FollowingPage>;
+
+// --- collections (src/api/collection-routes.ts) ---
+
+const collectionIdParam = z
+  .string()
+  .regex(/^\d{1,15}$/, 'must be a collection number')
+  .transform(Number)
+  .meta({ examples: ['1'] })
+  .describe('Collection id.');
+const collectionNameField = z
+  .string({ error: 'must be text' })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_COLLECTION_NAME, `must be at most ${MAX_COLLECTION_NAME} characters`)
+  .meta({ examples: ['Reading group: scaling laws'] });
+const collectionDescriptionField = z
+  .string({ error: 'must be text' })
+  .trim()
+  .max(MAX_COLLECTION_DESCRIPTION, `must be at most ${MAX_COLLECTION_DESCRIPTION} characters`);
+const collectionPublicField = z.boolean({ error: 'must be true or false' });
+
+/** `/api/collections/{id}`. */
+export const CollectionIdParams = z.strictObject({ id: collectionIdParam });
+
+/** `/api/collections/{id}/papers/{paperId}`. */
+export const CollectionPaperParams = z.strictObject({
+  id: collectionIdParam,
+  paperId: z
+    .string()
+    .min(1)
+    .max(300)
+    .meta({ examples: ['2106.09685', 'hep-th%2F9901001'] })
+    .describe('arXiv id of the paper; old-style ids URL-encoded (`hep-th%2F9901001`).'),
+});
+
+/** `POST /api/collections`. */
+export const NewCollectionBody = z
+  .strictObject({
+    name: collectionNameField.describe(`1 to ${MAX_COLLECTION_NAME} characters.`),
+    description: collectionDescriptionField.optional().describe(`At most ${MAX_COLLECTION_DESCRIPTION} characters.`),
+    public: collectionPublicField.optional().describe('Default false: private, visible to you only.'),
+  })
+  .describe('A new collection.');
+
+/** `PATCH /api/collections/{id}`. */
+export const CollectionPatchBody = z
+  .strictObject({
+    name: collectionNameField.optional(),
+    description: collectionDescriptionField.optional(),
+    public: collectionPublicField.optional(),
+    order: z
+      .array(z.string({ error: 'must be arXiv ids' }).min(1).max(300), { error: 'must be a list of arXiv ids' })
+      .max(MAX_COLLECTION_PAPERS, `must list at most ${MAX_COLLECTION_PAPERS} papers`)
+      .optional()
+      .describe("The collection's papers (arXiv ids) in their new order: each exactly once."),
+  })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'give at least one of name, description, public and order' })
+  .describe('What to change.');
+
+/** `POST /api/collections/{id}/papers/{paperId}`. */
+export const CollectionPaperBody = z
+  .strictObject({
+    note: z
+      .string({ error: 'must be text' })
+      .trim()
+      .max(MAX_COLLECTION_NOTE, `must be at most ${MAX_COLLECTION_NOTE} characters`)
+      .optional()
+      .describe('Your note on the paper; replaces the note of a paper already there.'),
+    position: z
+      .number({ error: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .optional()
+      .describe('1-based place in the list; default: the end for a new paper, unchanged for one already there.'),
+  })
+  .describe('The note and place of the paper.');
+
+export const CollectionJson = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    description: z.string(),
+    public: z.boolean().describe('False: only its owner sees it.'),
+    owner: z.string().describe('Username of the owner.'),
+    paperCount: z.number().int(),
+    createdAt: isoDateTime,
+    updatedAt: isoDateTime.describe('Last change of the collection or its papers.'),
+    url: z.string().describe('Its page.'),
+  })
+  .describe('A collection of papers.');
+export type CollectionJson = z.infer<typeof CollectionJson>;
+
+export const CollectionPaperJson = z
+  .object({
+    id: z.string().describe('arXiv id.'),
+    title: z.string().describe('Title as plain text.'),
+    note: z.string(),
+    position: z.number().int().describe('1-based place in the list.'),
+    addedAt: isoDateTime,
+    url: z.string().describe('The paper\'s page.'),
+  })
+  .describe('A paper in a collection.');
+export type CollectionPaperJson = z.infer<typeof CollectionPaperJson>;
+
+export const CollectionWithPapers = CollectionJson.extend({
+  papers: z.array(CollectionPaperJson).describe('In the collection\'s order.'),
+}).describe('A collection with its papers.');
+export type CollectionWithPapers = z.infer<typeof CollectionWithPapers>;
+
+const importedEntry = z.object({ key: z.string().describe('The entry\'s citation key.'), line: z.number().int(), paperId: z.string().describe('arXiv id it matched.') });
+export const CollectionImport = z
+  .object({
+    matched: z.array(importedEntry).describe('Entries added to the collection.'),
+    alreadyPresent: z.array(importedEntry).describe('Entries whose paper was in the collection already.'),
+    unmatched: z
+      .array(z.object({ key: z.string().nullable(), line: z.number().int(), reason: z.string() }))
+      .describe('Entries that name no paper of this instance, or could not be read (with the reason).'),
+  })
+  .describe('What a BibTeX import did.');
+export type CollectionImport = z.infer<typeof CollectionImport>;
+
+// --- authorship claims and profiles (src/api/people-routes.ts) ---
+
+const ClaimStatusField = z
+  .enum(['pending', 'verified', 'rejected'], { error: 'must be pending, verified or rejected' })
+  .describe('`pending` until a curator decides; `verified` or `rejected` (with a reason).');
+
+export const ClaimIdParams = z.strictObject({
+  id: z.string().regex(/^\d{1,15}$/, 'must be a claim number').transform(Number).meta({ examples: ['3'] }).describe('Claim id.'),
+});
+
+export const UsernameParams = z.strictObject({
+  username: z.string().min(1).max(30).meta({ examples: ['ada'] }).describe('Username (any case).'),
+});
+
+/** `GET /api/claims`. */
+export const ClaimsQuery = z.strictObject({
+  status: ClaimStatusField.default('pending').describe('Which claims: `pending` (the queue, oldest first; default), `verified` or `rejected` (newest first).'),
+});
+
+/** `POST /api/papers/{id}/claims`. */
+export const NewClaimBody = z
+  .strictObject({
+    authorName: z
+      .string({ error: 'is required: one of the paper\'s author names, exactly as listed' })
+      .max(1000, 'must be at most 1000 characters')
+      .meta({ examples: ['Ada Lovelace'] })
+      .describe('The author you are, exactly as in the paper\'s `authors[].name`.'),
+    evidence: z
+      .string({ error: 'must be text' })
+      .max(500, 'must be at most 500 characters')
+      .optional()
+      .describe('What links you to the paper (a homepage, an ORCID), for the curators; at most 500 characters.'),
+  })
+  .describe('An authorship claim.');
+
+/** `POST /api/claims/{id}/reject`. */
+export const ClaimRejectBody = z
+  .strictObject({
+    reason: z
+      .string({ error: 'is required: why the claim is rejected (the claimant sees it)' })
+      .trim()
+      .min(1, 'must not be empty')
+      .max(500, 'must be at most 500 characters')
+      .describe('Why, in words the claimant reads.'),
+  })
+  .describe('A rejection.');
+
+/** `PATCH /api/claims/{id}`. */
+export const ClaimPatchBody = z
+  .strictObject({ showOnProfile: z.boolean({ error: 'is required: true or false' }).describe('Whether the paper shows on your public profile.') })
+  .describe('Your verified claim\'s profile setting.');
+
+export const ClaimJson = z
+  .object({
+    id: z.number().int(),
+    paperId: z.string().describe('arXiv id of the paper.'),
+    paperTitle: z.string(),
+    authorName: z.string().describe('The author name claimed, exactly as on the paper.'),
+    username: z.string().describe('The claimant.'),
+    evidence: z.string(),
+    status: ClaimStatusField,
+    reason: z.string().nullable().describe('Why it was rejected; null unless rejected.'),
+    decidedAt: isoDateTime.nullable(),
+    showOnProfile: z.boolean(),
+    createdAt: isoDateTime,
+  })
+  .describe('An authorship claim.');
+export type ClaimJson = z.infer<typeof ClaimJson>;
+
+export const UserProfile = z
+  .object({
+    username: z.string(),
+    role: z.enum(['user', 'curator', 'moderator', 'admin']),
+    createdAt: isoDateTime,
+    restricted: z.enum(['banned', 'suspended']).nullable().describe('Whether the moderators banned or suspended the account.'),
+    claimedPapers: z
+      .array(z.object({ id: z.string().describe('arXiv id.'), title: z.string(), authorName: z.string() }))
+      .describe('Papers this person is a verified author of (those they show on their profile).'),
+    submissions: z.array(z.object({ id: z.string().describe('arXiv id.'), title: z.string(), featuredOn: z.string().meta({ format: 'date' }) })).describe('Papers they submitted to the daily feed, newest first.'),
+    collections: z
+      .array(
+        z.object({
+          id: z.number().int(),
+          name: z.string(),
+          description: z.string(),
+          paperCount: z.number().int(),
+          updatedAt: isoDateTime,
+          url: z.string(),
+        }),
+      )
+      .describe('Their public collections.'),
+    recentComments: z
+      .array(z.object({ id: z.number().int(), paperId: z.string().describe('arXiv id.'), createdAt: isoDateTime, url: z.string() }))
+      .describe('Their latest comments (not deleted or hidden), newest first.'),
+  })
+  .describe('A public profile: never the email address.');
+export type UserProfile = z.infer<typeof UserProfile>;
+
+// --- moderation (src/api/moderation-routes.ts) ---
+
+/** A staff action's body: the reason every action needs. */
+export const ModerationReasonBody = z.strictObject({ reason: moderationReason }).describe('Why; shown in the public moderation log.');
+export type ModerationReasonBody = z.infer<typeof ModerationReasonBody>;
+
+/** `POST /api/papers/{id}/feature`. */
+export const FeatureBody = z
+  .strictObject({
+    reason: moderationReason,
+    day: z
+      .string({ error: 'must be a date as YYYY-MM-DD' })
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
+      .refine((d) => !Number.isNaN(Date.parse(d)), 'must be a real date')
+      .optional()
+      .describe('The feed day (UTC); default today.'),
+  })
+  .describe('Feature a paper on a day, with a reason.');
+export type FeatureBody = z.infer<typeof FeatureBody>;
+
+/** `POST /api/comments/{id}/reports`. */
+export const ReportBody = z
+  .strictObject({
+    reason: z.enum(['spam', 'abuse', 'off-topic', 'other'], { error: 'must be one of spam, abuse, off-topic, other' }),
+    details: z.string({ error: 'must be a text' }).max(1000, 'must be at most 1000 characters').optional().describe('What the moderators should know.'),
+  })
+  .describe('A report of a comment to the moderators.');
+export type ReportBody = z.infer<typeof ReportBody>;
+
+/** `GET /api/moderation`. */
+export const ModerationLogQuery = z.strictObject({
+  before: intParam(1, Number.MAX_SAFE_INTEGER, 0).describe('Entries older than this entry id (the `next` of the previous page).'),
+  limit: limitParam,
+  action: z
+    .enum(MODERATION_ACTIONS, { error: 'must be a moderation action such as hide_comment' })
+    .optional()
+    .describe('Only this action.'),
+});
+export type ModerationLogQuery = z.infer<typeof ModerationLogQuery>;
+
+export const ModerationLogEntry = z
+  .object({
+    id: z.number().int(),
+    createdAt: isoDateTime,
+    actor: z.object({ username: z.string(), role: z.string() }).describe('Who acted, with their role at the time.'),
+    action: z.string().describe('What they did, e.g. `hide_comment`.'),
+    subject: z
+      .object({
+        kind: z.enum(['paper', 'comment', 'user', 'claim', 'setting', 'report']),
+        id: z.string().describe('arXiv id, comment id, user id, claim id or setting name.'),
+        label: z.string().describe('A title or username; never private data.'),
+      })
+      .describe('What they acted on.'),
+    reason: z.string(),
+  })
+  .describe('One action in the public moderation log.');
+export type ModerationLogEntry = z.infer<typeof ModerationLogEntry>;
+
+export const ModerationLogPage = z
+  .object({
+    entries: z.array(ModerationLogEntry).describe('Newest first.'),
+    next: z.number().int().nullable().describe('Pass as `before` for the next page; null on the last.'),
+  })
+  .describe('A page of the public moderation log.');
+export type ModerationLogPage = z.infer<typeof ModerationLogPage>;
+
+export const ModerationDone = z
+  .object({
+    action: z.string().describe('The logged action, e.g. `lock_thread`.'),
+    subject: z.string().describe('What it was done to (an arXiv id or comment id).'),
+    reason: z.string(),
+  })
+  .describe('A staff action that was carried out and logged.');
+export type ModerationDone = z.infer<typeof ModerationDone>;
+
+export const Report = z
+  .object({
+    id: z.number().int(),
+    commentId: z.number().int(),
+    reason: z.enum(['spam', 'abuse', 'off-topic', 'other']),
+    details: z.string(),
+    createdAt: isoDateTime,
+  })
+  .describe('A report you filed; the moderators see it in their queue.');
+export type Report = z.infer<typeof Report>;
+
 /** Response schemas by the name the OpenAPI document gives them. */
 export const COMPONENTS = {
   Error: ApiError,
+  Claim: ClaimJson,
+  UserProfile,
   Author,
   User,
   Featured,
@@ -527,6 +931,18 @@ export const COMPONENTS = {
   MailEventsResult,
   MailReportResult,
   SubscriptionAccepted,
+  Collection: CollectionJson,
+  CollectionPaper: CollectionPaperJson,
+  CollectionWithPapers,
+  CollectionImport,
+  Follow,
+  FollowReason,
+  FollowingItem,
+  FollowingPage,
+  ModerationLogEntry,
+  ModerationLogPage,
+  ModerationDone,
+  Report,
 } as const;
 export type ComponentName = keyof typeof COMPONENTS;
 
@@ -708,6 +1124,10 @@ export const ENDPOINTS: readonly Endpoint[] = [
     example: '/api/papers/submit',
   },
   ...commentEndpoints(),
+  ...moderationEndpoints(),
+  ...claimEndpoints(),
+  ...collectionEndpoints(),
+  ...followEndpoints(),
   ...mailWebhookEndpoints(),
   {
     method: 'post',
@@ -732,6 +1152,191 @@ export const ENDPOINTS: readonly Endpoint[] = [
     example: '/api/subscriptions',
   },
 ];
+
+/** Authorship claims and public profiles. */
+function claimEndpoints(): Endpoint[] {
+  const write =
+    'Sign in (a session with its CSRF token in `x-csrf-token`) or send `Authorization: Bearer <token>` with a write-scope token. ' +
+    'Counts against the per-person write limit.';
+  const yours = { 'Cache-Control': '`private, no-store`: the answer is yours.' };
+  const claimParams = { params: ClaimIdParams, query: EmptyQuery };
+  return [
+    ...[
+      { path: '/api/papers/{id}/claims', params: PaperIdParams, example: '/api/papers/0704.0001/claims' },
+      { path: '/api/papers/{archive}/{number}/claims', params: OldStylePaperIdParams, example: '/api/papers/hep-th/9901001/claims' },
+    ].map(
+      ({ path, params, example }): Endpoint => ({
+        method: 'post',
+        path,
+        summary: 'Claim authorship of a paper',
+        description: `Claims that you are one of the paper's authors (\`authorName\`, exactly as listed), pending a curator's decision. One claim per person and paper. ${write}`,
+        query: EmptyQuery,
+        params,
+        body: NewClaimBody,
+        response: { component: 'Claim', array: false, status: 201 },
+        headers: yours,
+        errors: [400, 401, 403, 404, 409, 422, 429],
+        errorNotes: { 409: 'You already claimed this paper, or the name is verified as someone else.', 422: 'The name is not one of the paper\'s authors.' },
+        auth: 'write',
+        example,
+      }),
+    ),
+    {
+      path: '/api/claims',
+      summary: 'Authorship claims by status',
+      description: 'The claims curators decide: `pending` (oldest first) by default, or `verified` / `rejected` (newest first). Curators and above.',
+      query: ClaimsQuery,
+      response: { component: 'Claim', array: true },
+      headers: yours,
+      errors: [400, 401, 403],
+      auth: 'user',
+      minRole: 'curator',
+      example: '/api/claims?status=pending',
+    },
+    {
+      path: '/api/claims/mine',
+      summary: 'Your authorship claims',
+      description: 'Every claim of yours, newest first, with its status and a rejection\'s reason.',
+      query: EmptyQuery,
+      response: { component: 'Claim', array: true },
+      headers: yours,
+      errors: [400, 401],
+      auth: 'user',
+      example: '/api/claims/mine',
+    },
+    {
+      method: 'post',
+      path: '/api/claims/{id}/verify',
+      summary: 'Verify a claim',
+      description: `Verifies the claim (logged in the moderation log; the claimant is emailed). Curators and above, never on their own claim. ${write}`,
+      ...claimParams,
+      response: { component: 'Claim', array: false },
+      headers: yours,
+      errors: [400, 401, 403, 404, 409, 429],
+      errorNotes: { 409: 'The claim is verified already, or someone else is verified for the name.' },
+      auth: 'write',
+      minRole: 'curator',
+      example: '/api/claims/3/verify',
+    },
+    {
+      method: 'post',
+      path: '/api/claims/{id}/reject',
+      summary: 'Reject a claim',
+      description: `Rejects the claim with a reason the claimant sees (logged; emailed). Curators and above. ${write}`,
+      ...claimParams,
+      body: ClaimRejectBody,
+      response: { component: 'Claim', array: false },
+      headers: yours,
+      errors: [400, 401, 403, 404, 409, 429],
+      auth: 'write',
+      minRole: 'curator',
+      example: '/api/claims/3/reject',
+    },
+    {
+      method: 'patch',
+      path: '/api/claims/{id}',
+      summary: 'Show or hide a verified paper on your profile',
+      description: `Your own verified claim only (another person's claim is 404). ${write}`,
+      ...claimParams,
+      body: ClaimPatchBody,
+      response: { component: 'Claim', array: false },
+      headers: yours,
+      errors: [400, 401, 403, 404, 409, 429],
+      auth: 'write',
+      example: '/api/claims/3',
+    },
+    {
+      method: 'delete',
+      path: '/api/claims/{id}',
+      summary: 'Withdraw a claim',
+      description: `Withdraws your own claim, whatever its status (another person's claim is 404). ${write}`,
+      ...claimParams,
+      response: 'empty',
+      errors: [400, 401, 403, 404, 429],
+      auth: 'write',
+      example: '/api/claims/3',
+    },
+    {
+      path: '/api/users/{username}',
+      summary: 'A public profile',
+      description: 'What the profile page shows: verified papers, submissions, public collections and recent comments. Never the email address.',
+      query: EmptyQuery,
+      params: UsernameParams,
+      response: { component: 'UserProfile', array: false },
+      headers: { 'Cache-Control': '`no-cache`.' },
+      errors: [400, 404],
+      example: '/api/users/ada',
+    },
+  ];
+}
+
+/** Follows and the Following feed: all about the caller's own follows. */
+function followEndpoints(): Endpoint[] {
+  const signIn = 'Sign in (a session) or send `Authorization: Bearer <token>`.';
+  const write =
+    'Sign in (a session with its CSRF token in `x-csrf-token`) or send `Authorization: Bearer <token>` with a write-scope token. ' +
+    'Counts against the per-person write limit.';
+  const yours = { 'Cache-Control': '`private, no-store`: the answer is yours.' };
+  return [
+    {
+      path: '/api/follows',
+      summary: 'What you follow',
+      description: `Your follows, by kind (authors, categories, users, keywords), oldest first. ${signIn}`,
+      query: EmptyQuery,
+      response: { component: 'Follow', array: true },
+      headers: yours,
+      errors: [400, 401],
+      auth: 'user',
+      example: '/api/follows',
+    },
+    {
+      method: 'post',
+      path: '/api/follows',
+      summary: 'Follow an author, category, user or keyword search',
+      description:
+        'Follows something; its new papers (last 90 days) appear in `GET /api/following`. Answers 201 with the new follow, or 200 with the ' +
+        'existing one when you follow it already. At most 500 follows per person, 50 of them keyword searches (409 beyond). ' +
+        write,
+      query: EmptyQuery,
+      body: FollowBody,
+      response: { component: 'Follow', array: false, status: 201 },
+      headers: yours,
+      errors: [400, 401, 403, 409, 422, 429],
+      errorNotes: {
+        409: 'You follow as many things (or keyword searches) as one person may.',
+        422: 'No paper has that author name, the category or user is unknown, you tried to follow yourself, or the search has no searchable terms.',
+      },
+      auth: 'write',
+      example: '/api/follows',
+    },
+    {
+      method: 'delete',
+      path: '/api/follows/{id}',
+      summary: 'Unfollow',
+      description: `Deletes one of your follows (another person's is 404). ${write}`,
+      query: EmptyQuery,
+      params: FollowIdParams,
+      response: 'empty',
+      errors: [400, 401, 403, 404, 429],
+      auth: 'write',
+      example: '/api/follows/7',
+    },
+    {
+      path: '/api/following',
+      summary: 'Your Following feed',
+      description:
+        'Papers of the last 90 days (by announcement day, else first submission) by authors, in categories, from people (submitted, ' +
+        'verified authorship, in their public collections) and matching keyword searches you follow, newest first, each with every reason. ' +
+        `Keyset pagination: pass \`next\` as \`before\`. ${signIn}`,
+      query: FollowingQuery,
+      response: { component: 'FollowingPage', array: false },
+      headers: yours,
+      errors: [400, 401],
+      auth: 'user',
+      example: '/api/following?limit=10',
+    },
+  ];
+}
 
 /** The mail webhook: bounces, complaints and unsubscribes, as JSON events or as the returned messages themselves. */
 function mailWebhookEndpoints(): Endpoint[] {
@@ -858,6 +1463,254 @@ function commentEndpoints(): Endpoint[] {
       errors: [400, 401, 403, 404],
       auth: 'write',
       example: '/api/comments/1',
+    },
+  ];
+}
+
+/** The collection endpoints: yours, one collection, its papers and a BibTeX import. */
+function collectionEndpoints(): Endpoint[] {
+  const signIn = 'Sign in (a session) or send `Authorization: Bearer <token>`.';
+  const write =
+    'Sign in (a session with its CSRF token in `x-csrf-token`) or send `Authorization: Bearer <token>` with a write-scope token. ' +
+    'Counts against the per-person write limit.';
+  const noStore = { 'Cache-Control': '`private, no-store`.' };
+  const hidden = {
+    403: 'The collection is public but not yours: only its owner changes it.',
+    404: "No such collection, or another person's private one (they are never revealed), or no such paper.",
+  };
+  return [
+    {
+      path: '/api/collections',
+      summary: 'Your collections',
+      description: `Your collections, private and public, most recently changed first. ${signIn}`,
+      query: EmptyQuery,
+      response: { component: 'Collection', array: true },
+      headers: noStore,
+      errors: [400, 401],
+      auth: 'user',
+      example: '/api/collections',
+    },
+    {
+      method: 'post',
+      path: '/api/collections',
+      summary: 'Create a collection',
+      description: `A new collection, private unless \`public\` is true. At most ${MAX_COLLECTIONS} per person (else 422). ${write}`,
+      query: EmptyQuery,
+      body: NewCollectionBody,
+      response: { component: 'CollectionWithPapers', array: false, status: 201 },
+      headers: { Location: 'The new collection in this API.', ...noStore },
+      errors: [400, 401, 403, 422, 429],
+      auth: 'write',
+      example: '/api/collections',
+    },
+    {
+      path: '/api/collections/{id}',
+      summary: 'One collection with its papers',
+      description: "A public collection, or one of yours, with its papers in order and your notes. Another person's private collection is 404.",
+      query: EmptyQuery,
+      params: CollectionIdParams,
+      response: { component: 'CollectionWithPapers', array: false },
+      headers: noStore,
+      errors: [400, 404],
+      errorNotes: hidden,
+      example: '/api/collections/1',
+    },
+    {
+      method: 'patch',
+      path: '/api/collections/{id}',
+      summary: 'Change a collection',
+      description: `Renames it, changes its description or visibility, or reorders its papers (\`order\`: every paper once, else 422). ${write}`,
+      query: EmptyQuery,
+      params: CollectionIdParams,
+      body: CollectionPatchBody,
+      response: { component: 'CollectionWithPapers', array: false },
+      headers: noStore,
+      errors: [400, 401, 403, 404, 422, 429],
+      errorNotes: hidden,
+      auth: 'write',
+      example: '/api/collections/1',
+    },
+    {
+      method: 'delete',
+      path: '/api/collections/{id}',
+      summary: 'Delete a collection',
+      description: `Deletes your collection (the papers stay). ${write}`,
+      query: EmptyQuery,
+      params: CollectionIdParams,
+      response: 'empty',
+      errors: [400, 401, 403, 404, 429],
+      errorNotes: hidden,
+      auth: 'write',
+      example: '/api/collections/1',
+    },
+    {
+      method: 'post',
+      path: '/api/collections/{id}/papers/{paperId}',
+      summary: 'Add a paper to a collection',
+      description:
+        `Adds the paper at the end (or at \`position\`), with an optional note: 201. A paper already there gets the new note ` +
+        `(and place, when given): 200. At most ${MAX_COLLECTION_PAPERS} papers per collection (else 422). ${write}`,
+      query: EmptyQuery,
+      params: CollectionPaperParams,
+      body: CollectionPaperBody,
+      response: { component: 'CollectionPaper', array: false, status: 201 },
+      headers: noStore,
+      errors: [400, 401, 403, 404, 422, 429],
+      errorNotes: hidden,
+      auth: 'write',
+      example: '/api/collections/1/papers/2106.09685',
+    },
+    {
+      method: 'delete',
+      path: '/api/collections/{id}/papers/{paperId}',
+      summary: 'Remove a paper from a collection',
+      description: `Takes the paper out of your collection (404 when it is not there). ${write}`,
+      query: EmptyQuery,
+      params: CollectionPaperParams,
+      response: 'empty',
+      errors: [400, 401, 403, 404, 429],
+      errorNotes: hidden,
+      auth: 'write',
+      example: '/api/collections/1/papers/2106.09685',
+    },
+    {
+      method: 'post',
+      path: '/api/collections/{id}/import',
+      summary: 'Import a BibTeX file into a collection',
+      description:
+        'Reads the .bib file in the body (at most 1 MB) and adds every entry that names a paper of this instance, by arXiv id ' +
+        '(`eprint` with `archivePrefix = arXiv`, an `arxiv` field, arxiv.org URLs, "arXiv:…" in `journal` or `note`), else by DOI ' +
+        '(`doi`, doi.org URLs; case-insensitive), at the end of the collection. The answer lists the entries added, those already ' +
+        `there and those not matched or not readable, by citation key and line. ${write}`,
+      query: EmptyQuery,
+      params: CollectionIdParams,
+      rawBody: { types: ['application/x-bibtex', 'text/plain'], description: 'The BibTeX file.' },
+      response: { component: 'CollectionImport', array: false },
+      headers: noStore,
+      errors: [400, 401, 403, 404, 413, 415, 429],
+      errorNotes: hidden,
+      auth: 'write',
+      example: '/api/collections/1/import',
+    },
+  ];
+}
+
+/** Curation and moderation: feature, lock, hide, report, and the public log. */
+function moderationEndpoints(): Endpoint[] {
+  const write = 'A session with its CSRF token in `x-csrf-token`, or a write-scope token.';
+  const papers = [
+    { base: '/api/papers/{id}', params: PaperIdParams, example: '/api/papers/0704.0001' },
+    { base: '/api/papers/{archive}/{number}', params: OldStylePaperIdParams, example: '/api/papers/hep-th/9901001' },
+  ];
+  const done = { component: 'ModerationDone', array: false } as const;
+  return [
+    ...papers.flatMap(({ base, params, example }): Endpoint[] => [
+      {
+        method: 'post',
+        path: `${base}/feature`,
+        summary: 'Feature a paper (curators)',
+        description: `Puts the paper on the daily feed of \`day\` (default today), credited to you, and logs it with the reason. A paper already featured by a person is 409 (unfeature it first). ${write}`,
+        query: EmptyQuery,
+        params,
+        body: FeatureBody,
+        response: done,
+        errors: [400, 401, 403, 404, 409, 429],
+        auth: 'write',
+        minRole: 'curator',
+        example: `${example}/feature`,
+      },
+      {
+        method: 'delete',
+        path: `${base}/feature`,
+        summary: 'Unfeature a paper (curators)',
+        description: `Takes the paper off the feeds (409 when it is not featured), logged with the reason. ${write}`,
+        query: EmptyQuery,
+        params,
+        body: ModerationReasonBody,
+        response: done,
+        errors: [400, 401, 403, 404, 409, 429],
+        auth: 'write',
+        minRole: 'curator',
+        example: `${example}/feature`,
+      },
+      {
+        method: 'post',
+        path: `${base}/lock`,
+        summary: 'Lock a discussion (moderators)',
+        description: `No new comments or replies on the paper until it is unlocked (409 when already locked); the page shows the reason. ${write}`,
+        query: EmptyQuery,
+        params,
+        body: ModerationReasonBody,
+        response: done,
+        errors: [400, 401, 403, 404, 409, 429],
+        auth: 'write',
+        minRole: 'moderator',
+        example: `${example}/lock`,
+      },
+      {
+        method: 'delete',
+        path: `${base}/lock`,
+        summary: 'Unlock a discussion (moderators)',
+        description: `Opens the discussion again (409 when it is not locked). ${write}`,
+        query: EmptyQuery,
+        params,
+        body: ModerationReasonBody,
+        response: done,
+        errors: [400, 401, 403, 404, 409, 429],
+        auth: 'write',
+        minRole: 'moderator',
+        example: `${example}/lock`,
+      },
+    ]),
+    {
+      method: 'post',
+      path: '/api/comments/{id}/reports',
+      summary: 'Report a comment',
+      description: `Asks the moderators to look at someone else's comment (403 for your own, 409 when you reported it already). ${write} Counts against the per-person write limit.`,
+      query: EmptyQuery,
+      params: CommentIdParams,
+      body: ReportBody,
+      response: { component: 'Report', array: false, status: 201 },
+      errors: [400, 401, 403, 404, 409, 429],
+      auth: 'write',
+      example: '/api/comments/1/reports',
+    },
+    {
+      method: 'post',
+      path: '/api/comments/{id}/hide',
+      summary: 'Hide a comment (moderators)',
+      description: `Shows the reason in place of the comment to everyone but its author and the moderators; resolves its open reports. 403 on a comment by someone of your role or higher, 409 when already hidden. ${write}`,
+      query: EmptyQuery,
+      params: CommentIdParams,
+      body: ModerationReasonBody,
+      response: done,
+      errors: [400, 401, 403, 404, 409, 429],
+      auth: 'write',
+      minRole: 'moderator',
+      example: '/api/comments/1/hide',
+    },
+    {
+      method: 'delete',
+      path: '/api/comments/{id}/hide',
+      summary: 'Show a hidden comment again (moderators)',
+      description: `Undoes a hide (409 when it is not hidden). ${write}`,
+      query: EmptyQuery,
+      params: CommentIdParams,
+      body: ModerationReasonBody,
+      response: done,
+      errors: [400, 401, 403, 404, 409, 429],
+      auth: 'write',
+      minRole: 'moderator',
+      example: '/api/comments/1/hide',
+    },
+    {
+      path: '/api/moderation',
+      summary: 'The public moderation log',
+      description: 'Every action of curators, moderators and admins, newest first, with who, what and why. Page with `before` = the previous page\'s `next`.',
+      query: ModerationLogQuery,
+      response: { component: 'ModerationLogPage', array: false },
+      errors: [400],
+      example: '/api/moderation?limit=20&action=hide_comment',
     },
   ];
 }

@@ -70,6 +70,7 @@ ${featured ? html`<span>${featuredLabel(featured)}</span>` : ''}
 <span><a href="${href}#discussion">${paper.commentCount} ${paper.commentCount === 1 ? 'comment' : 'comments'}</a></span>
 ${code ? html`<span><a href="${code.url}" rel="nofollow noopener">Code</a></span>` : ''}
 <span><a href="https://arxiv.org/abs/${paper.arxivId}" rel="noopener">arXiv</a></span>
+<span><a class="save-link" href="${href}/save">Save<span class="visually-hidden"> to a collection</span></a></span>
 ${paper.withdrawn ? html`<span class="withdrawn">Withdrawn</span>` : ''}
 </p>
 <p class="meta">${categoryChips(paper)}</p>

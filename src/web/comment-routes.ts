@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Viewer } from '../accounts/users.js';
+import { roleAtLeast, type Viewer } from '../accounts/users.js';
 import {
   createComment,
   deleteComment,
@@ -20,6 +20,7 @@ import {
   findPaperRef,
   listComments,
   MAX_COMMENT_LENGTH,
+  maySeeHidden,
   renderBodies,
   revisionsOf,
   thread,
@@ -33,6 +34,9 @@ import {
 } from '../community/comments.js';
 import { emailNotices, listNotifications, markAllRead, type NotificationItem } from '../community/notifications.js';
 import type { AppContext } from '../context.js';
+import { threadLock, type ThreadLock } from '../moderation/locks.js';
+import { verifiedAuthorsOf } from '../people/claims.js';
+import { REPORT_REASONS } from '../moderation/reports.js';
 import { parseArxivId } from '../papers/arxiv-id.js';
 import { csrfField, requireUser, requireWrite } from './auth.js';
 import { csrfProtection } from './csrf.js';
@@ -53,7 +57,12 @@ const CommentForm = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
 });
-const EditForm = z.object({ body: z.string({ error: 'Send one comment body.' }).default('') });
+const EditForm = z.object({
+  body: z.string({ error: 'Send one comment body.' }).default(''),
+  // A moderator changing someone else's comment says why (the moderation log).
+  reason: z.string({ error: 'Send one reason.' }).max(500, 'reason: at most 500 characters.').optional(),
+});
+const DeleteForm = z.object({ reason: z.string({ error: 'Send one reason.' }).max(500, 'reason: at most 500 characters.').optional() });
 const COMMENT_ID_RE = /^\d{1,15}$/;
 const MARKDOWN_HINT = 'Markdown: *emphasis*, `code`, [links](https://…), > quotes, lists, $TeX$; @username notifies someone.';
 
@@ -74,11 +83,17 @@ export interface Discussion {
   version: string;
   /** The latest comment, edit or deletion, for Last-Modified. */
   lastChange: string | null;
+  /** Set when moderators locked the discussion. */
+  lock: ThreadLock | null;
+  /** Users verified as authors of this paper: their comments carry the "author" badge. */
+  authorIds: ReadonlySet<number>;
 }
 
 /** Loads the thread of `paper`: visible comments, their rendered bodies and their history. */
 export async function loadDiscussion(ctx: AppContext, paper: PaperRef): Promise<Discussion> {
   const all = await listComments(ctx.database, paper.id);
+  const lock = await threadLock(ctx.database.db, paper.id);
+  const verified = await verifiedAuthorsOf(ctx.database, paper.id);
   const shown = visibleComments(all);
   const history = await revisionsOf(
     ctx.database,
@@ -90,16 +105,21 @@ export async function loadDiscussion(ctx: AppContext, paper: PaperRef): Promise<
   const htmlById = new Map(shown.map((c, i) => [c.id, rendered[i] ?? '']));
   let next = shown.length;
   const revisions = new Map(revisionList.map(([id, rs]) => [id, rs.map((r) => ({ ...r, html: rendered[next++] ?? '' }))]));
-  const state = all.map((c) => `${c.id}:${c.editedAt ?? ''}:${c.deletedAt ?? ''}:${c.author?.username ?? ''}`).join(',');
-  const times = all.flatMap((c) => [c.createdAt, c.editedAt ?? '', c.deletedAt ?? '']).sort();
+  const state = [
+    ...all.map((c) => `${c.id}:${c.editedAt ?? ''}:${c.deletedAt ?? ''}:${c.author?.username ?? ''}:${c.hidden?.at ?? ''}`),
+    `lock:${lock?.lockedAt ?? ''}`,
+  ].join(',');
+  const times = [...all.flatMap((c) => [c.createdAt, c.editedAt ?? '', c.deletedAt ?? '', c.hidden?.at ?? '']), lock?.lockedAt ?? ''].sort();
   return {
     paper,
+    authorIds: new Set([...verified.values()].map((v) => v.userId)),
     nodes: thread(shown),
     byId: new Map(shown.map((c) => [c.id, c])),
     html: htmlById,
     revisions,
     version: createHash('sha1').update(state).digest('base64url'),
     lastChange: times.at(-1) || null,
+    lock,
   };
 }
 
@@ -151,11 +171,56 @@ function historyBlock(d: Discussion, c: Comment): SafeHtml | string {
 </details>`;
 }
 
+function reasonField(id: string, label = 'Reason (shown in the public moderation log)'): SafeHtml {
+  return html`<p class="field"><label for="${id}">${label}</label>
+<input id="${id}" name="reason" type="text" required maxlength="500"></p>`;
+}
+
+/** A moderator's forms on someone else's comment: hide or show, edit and delete, each with a reason. */
+function moderatorActions(c: Comment, tv: ThreadViewer): SafeHtml | string {
+  if (!roleAtLeast(tv.viewer.role, 'moderator') || c.author?.id === tv.viewer.id) return '';
+  return html`<details class="comment-moderate"><summary>Moderate</summary>
+<form method="post" action="/comments/${c.id}/${c.hidden === null ? 'hide' : 'unhide'}" class="comment-form">
+${tv.csrf}
+${reasonField(`hide-reason-${c.id}`)}
+<button type="submit" class="secondary">${c.hidden === null ? 'Hide comment' : 'Show comment again'}</button>
+</form>
+<form method="post" action="/comments/${c.id}/edit" class="comment-form">
+${tv.csrf}
+${bodyField(`moderate-edit-${c.id}`, c.body, 'Edit as moderator')}
+${reasonField(`edit-reason-${c.id}`)}
+<button type="submit">Save edit</button>
+</form>
+<form method="post" action="/comments/${c.id}/delete" class="comment-form">
+${tv.csrf}
+${reasonField(`delete-reason-${c.id}`)}
+<button type="submit" class="danger">Delete comment</button>
+</form>
+</details>`;
+}
+
+/** Anyone signed in reports someone else's comment to the moderators. */
+function reportForm(c: Comment, tv: ThreadViewer): SafeHtml | string {
+  if (c.author?.id === tv.viewer.id || c.hidden !== null) return '';
+  return html`<details class="comment-report"><summary>Report</summary>
+<form method="post" action="/comments/${c.id}/report" class="comment-form">
+${tv.csrf}
+<fieldset><legend>Why should the moderators look at this comment?</legend>
+${REPORT_REASONS.map((r, i) => html`<label><input type="radio" name="reason" value="${r}"${i === 0 ? ' required' : ''}> ${r}</label> `)}
+</fieldset>
+<p class="field"><label for="report-details-${c.id}">Details (optional)</label>
+<textarea id="report-details-${c.id}" name="details" rows="2" maxlength="1000"></textarea></p>
+<button type="submit" class="secondary">Send report</button>
+</form></details>`;
+}
+
 function actions(d: Discussion, c: Comment, tv: ThreadViewer | null): SafeHtml | string {
   if (tv === null || c.deletedAt !== null) return '';
   const mine = c.author?.id === tv.viewer.id;
   return html`<div class="comment-actions">
-<details class="comment-reply"><summary>Reply</summary>${commentForm(d.paper, tv, c.id)}</details>
+${d.lock === null ? html`<details class="comment-reply"><summary>Reply</summary>${commentForm(d.paper, tv, c.id)}</details>` : ''}
+${reportForm(c, tv)}
+${moderatorActions(c, tv)}
 ${
   mine
     ? html`<details class="comment-edit"><summary>Edit</summary>
@@ -189,13 +254,26 @@ function commentItem(d: Discussion, node: ThreadNode, tv: ThreadViewer | null): 
 <p class="muted">[deleted]</p>
 </article>${replies}</li>`;
   }
-  const author = c.author === null ? html`<span class="comment-author muted">[deleted account]</span>` : html`<a class="comment-author" href="/u/${c.author.username}">${c.author.username}</a>`;
+  const author = c.author === null ? html`<span class="comment-author muted">[deleted account]</span>` : html`<a class="comment-author" href="/u/${c.author.username}">${c.author.username}</a>${
+        d.authorIds.has(c.author.id) ? html` <span class="badge author-badge" title="Verified author of this paper">author</span>` : ''
+      }`;
   return html`<li><article class="comment" id="comment-${c.id}" aria-label="Comment by ${c.author?.username ?? 'a deleted account'}">
+${
+    c.hidden === null
+      ? ''
+      : html`<p class="comment-hidden muted">[hidden by a moderator: ${c.hidden.reason}]</p>`
+  }
 <header class="comment-meta">${author} <a class="comment-time" href="#comment-${c.id}">${when(c.createdAt)}</a>${
     c.parentId === null ? '' : html` <span>replying to <a href="#comment-${c.parentId}">${parentName(d, c.parentId)}</a></span>`
   }
-${historyBlock(d, c)}</header>
-<div class="comment-body">${raw(d.html.get(c.id) ?? '')}</div>
+${c.hidden === null || maySeeHidden(c, tv?.viewer) ? historyBlock(d, c) : ''}</header>
+${
+    c.hidden === null
+      ? html`<div class="comment-body">${raw(d.html.get(c.id) ?? '')}</div>`
+      : maySeeHidden(c, tv?.viewer)
+        ? html`<details class="hidden-body"><summary>Show the hidden text (you see it as ${c.author?.id === tv?.viewer.id ? 'its author' : 'a moderator'})</summary><div class="comment-body">${raw(d.html.get(c.id) ?? '')}</div></details>`
+        : ''
+  }
 ${actions(d, c, tv)}
 </article>${replies}</li>`;
 }
@@ -208,15 +286,17 @@ export function discussionSection(ctx: AppContext, req: FastifyRequest, reply: F
 <p>${count === 0 ? 'No comments yet.' : `${count} ${count === 1 ? 'comment' : 'comments'}.`}</p>
 ${d.nodes.length === 0 ? '' : html`<ol class="comments">${d.nodes.map((n) => commentItem(d, n, tv))}</ol>`}
 ${
-  tv === null
-    ? html`<p><a href="${login}">Log in</a> or <a href="/signup">sign up</a> to comment.</p>`
-    : commentForm(d.paper, tv, null)
+  d.lock !== null
+    ? html`<div class="notice" role="note"><p><strong>This discussion is locked</strong> by the moderators: ${d.lock.reason}. No new comments or replies.</p></div>`
+    : tv === null
+      ? html`<p><a href="${login}">Log in</a> or <a href="/signup">sign up</a> to comment.</p>`
+      : commentForm(d.paper, tv, null)
 }
 </section>`;
 }
 
 /** A refused form, shown again with what the person wrote so nothing is lost. */
-function refusedPage(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, refusal: Refusal, retry: { action: string; body: string; parentId?: number; paper: string }): FastifyReply {
+function refusedPage(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, refusal: Refusal, retry: { action: string; body: string; parentId?: number; paper: string; reason?: string }): FastifyReply {
   const tv = threadViewer(ctx, req, reply);
   const form =
     tv === null
@@ -225,6 +305,7 @@ function refusedPage(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, 
 ${tv.csrf}
 ${retry.parentId === undefined ? '' : html`<input type="hidden" name="parentId" value="${retry.parentId}">`}
 ${bodyField('comment-retry', retry.body, 'Your comment')}
+${retry.reason === undefined ? '' : html`<p class="field"><label for="comment-retry-reason">Reason (shown in the public moderation log)</label><input id="comment-retry-reason" name="reason" type="text" required maxlength="500" value="${retry.reason}"></p>`}
 <button type="submit">Try again</button>
 </form>`;
   const body = html`<h1>Your comment was not saved</h1>
@@ -300,13 +381,15 @@ export function commentRoutes(ctx: AppContext): FastifyPluginAsync {
       const form = EditForm.safeParse(req.body ?? {});
       const body = form.success ? form.data.body : '';
       const result: WriteResult = form.success
-        ? await editComment(ctx.database, { id, viewer, body })
+        ? await editComment(ctx.database, { id, viewer, body, reason: form.data.reason })
         : { ok: false, status: 400, message: form.error.issues.map((i) => i.message).join(' ') };
       if (!result.ok) {
         if (result.status === 403 || result.status === 404) return sendError(req, reply, result.status, result.message);
         const comment = await findComment(ctx.database.db, id);
         const paper = comment === undefined ? undefined : await paperOfComment(ctx, comment);
-        return refusedPage(ctx, req, reply, result, { action: `/comments/${id}/edit`, body, paper: paper?.arxivId ?? '' });
+        // A moderator editing someone else's comment gets the reason field back too.
+        const reason = comment !== undefined && comment.author?.id !== viewer.id ? (form.success ? (form.data.reason ?? '') : '') : undefined;
+        return refusedPage(ctx, req, reply, result, { action: `/comments/${id}/edit`, body, paper: paper?.arxivId ?? '', reason });
       }
       const paper = await paperOfComment(ctx, result.comment);
       if (paper !== undefined) sendNotices(ctx, result, paper, viewer);
@@ -317,7 +400,9 @@ export function commentRoutes(ctx: AppContext): FastifyPluginAsync {
       const viewer = req.auth?.viewer;
       const id = commentIdOf(req, reply);
       if (viewer === undefined || id === undefined) return reply;
-      const result = await deleteComment(ctx.database, { id, viewer });
+      const form = DeleteForm.safeParse(req.body ?? {});
+      if (!form.success) return sendError(req, reply, 400, form.error.issues.map((i) => i.message).join(' '));
+      const result = await deleteComment(ctx.database, { id, viewer, reason: form.data.reason });
       if (!result.ok) return sendError(req, reply, result.status, result.message);
       const paper = await paperOfComment(ctx, result.comment);
       return reply.redirect(`/papers/${paper?.arxivId ?? ''}#discussion`, 303);

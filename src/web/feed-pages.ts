@@ -330,7 +330,7 @@ ${
       const own = { ...query, category: undefined };
       const dayLink = (d: string): string => `${path}${keep(own, { date: d })}`;
       const body = html`<div class="feed-head"><h1>${title} <span class="muted small">${longDay(day)}</span></h1></div>
-<p class="muted small">Every paper announced in ${name} on this day, featured or not.</p>
+<p class="muted small">Every paper announced in ${name} on this day, featured or not. <a href="/following?follow=${encodeURIComponent(`category:${name}`)}">Follow ${name}</a></p>
 <nav class="day-nav" aria-label="Previous and next day">
 ${adjacent.previous ? html`<a rel="prev" href="${dayLink(adjacent.previous)}">← ${shortDay(adjacent.previous)}</a>` : html`<span class="muted">No earlier papers</span>`}
 ${adjacent.next ? html`<a rel="next" href="${dayLink(adjacent.next)}">${shortDay(adjacent.next)} →</a>` : html`<span class="muted">No later papers</span>`}

@@ -18,6 +18,8 @@ import { paperMarkdown, type PaperDigest } from '../papers/markdown.js';
 import type { Paper } from '../papers/repository.js';
 import { findCategory } from '../papers/taxonomy.js';
 import { categoryChips, featuredLabel, lead, paperPath } from './card.js';
+import { claimsPagePart } from './claim-pages.js';
+import { collectionsPart } from './collection-pages.js';
 import { discussionSection, loadDiscussion, viewerEtagPart } from './comment-routes.js';
 import { csrfProtection, type CsrfProtection } from './csrf.js';
 import { shortDay } from './dates.js';
@@ -25,6 +27,7 @@ import { sendError } from './errors.js';
 import { html, type SafeHtml } from './html.js';
 import { rateLimit } from './rate-limits.js';
 import { layout, type AlternateFeed } from './layout.js';
+import { curationPart } from './moderation-pages.js';
 import { upvoteBox } from './upvote-routes.js';
 
 type Format = 'html' | 'md' | 'bib' | 'ris';
@@ -118,7 +121,7 @@ export interface PaperPagePart {
 export type PaperPagePartLoader = (ctx: AppContext, req: FastifyRequest, reply: FastifyReply, paper: Paper) => Promise<PaperPagePart>;
 
 /** The parts every paper page shows, in side-column order. */
-const PAGE_PARTS: readonly PaperPagePartLoader[] = [];
+const PAGE_PARTS: readonly PaperPagePartLoader[] = [claimsPagePart, collectionsPart, curationPart];
 
 function authorsBlock(paper: Paper, verified: ReadonlyMap<string, string>): SafeHtml {
   if (paper.authors.length === 0) return html`<p class="authors muted">Authors unknown</p>`;
