@@ -6,7 +6,8 @@
 // PostgreSQL: PAPERBOY_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
 // Where no server answers, the PostgreSQL pass is skipped with a notice, unless
 // CI is set or the URL was given explicitly: then it fails.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -44,11 +45,17 @@ const usesDatabase = (file) =>
 function run(engine, list, extraEnv = {}) {
   console.log(`\n# ${engine}: ${list.length} test files`);
   // --test-force-exit: a test that fails before closing its database must fail, not leave the run waiting on the pool.
-  const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-force-exit', ...list], {
-    stdio: 'inherit',
-    env: { ...process.env, PAPERBOY_TEST_ENGINE: engine, ...extraEnv },
-  });
-  return result.status ?? 1;
+  // Where the run's files share what they would each build alike (test/support/app.ts: the imported records).
+  const cacheDir = mkdtempSync(join(tmpdir(), `paperboy-test-run-${engine}-`));
+  try {
+    const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-force-exit', ...list], {
+      stdio: 'inherit',
+      env: { ...process.env, PAPERBOY_TEST_ENGINE: engine, PAPERBOY_TEST_CACHE_DIR: cacheDir, ...extraEnv },
+    });
+    return result.status ?? 1;
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
 }
 
 let status = 0;
@@ -64,6 +71,8 @@ if (engines.includes('postgres')) {
   } else if (await canConnect(url)) {
     await dropTestSchemas(url);
     const pgStatus = run('postgres', pgFiles, { PAPERBOY_TEST_DATABASE_URL: url });
+    // The shared imported schema outlives the file that made it; every file is done now.
+    await dropTestSchemas(url);
     if (status === 0) status = pgStatus;
   } else if (explicit || process.env.CI) {
     console.error(`PostgreSQL is not reachable at PAPERBOY_TEST_DATABASE_URL; the PostgreSQL suite cannot run`);

@@ -28,7 +28,7 @@ import {
   type CollectionItem,
   type Refusal,
 } from '../people/collections.js';
-import { requireUser, requireWrite } from '../web/auth.js';
+import { requireUser, requireWrite, signedInId } from '../web/auth.js';
 import { collectionPath, MAX_IMPORT_BYTES } from '../web/collection-pages.js';
 import { sendError } from '../web/errors.js';
 import { rateLimit } from '../web/rate-limits.js';
@@ -77,12 +77,6 @@ function viewerId(req: FastifyRequest): number | null {
   return req.auth?.viewer.id ?? null;
 }
 
-/** The caller (requireUser/requireWrite ran first). */
-function me(req: FastifyRequest): number {
-  const id = viewerId(req);
-  if (id === null) throw new Error('route must require a signed-in person');
-  return id;
-}
 
 function refuse(req: FastifyRequest, reply: FastifyReply, refusal: Refusal): FastifyReply {
   return sendError(req, reply, refusal.status, refusal.message);
@@ -120,7 +114,7 @@ export function collectionApiRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get('/collections', { preHandler: requireUser }, async (req, reply) => {
       if (validate(EmptyQuery, req.query, req, reply) === undefined) return reply;
-      const mine = await collectionsOf(ctx.database, me(req));
+      const mine = await collectionsOf(ctx.database, signedInId(req));
       return nocache(reply).send(mine.map((c) => presentCollection(ctx, c)));
     });
 
@@ -128,7 +122,7 @@ export function collectionApiRoutes(ctx: AppContext): FastifyPluginAsync {
       if (validate(EmptyQuery, req.query, req, reply) === undefined) return reply;
       const body = validate(NewCollectionBody, req.body, req, reply);
       if (body === undefined) return reply;
-      const made = await createCollection(ctx.database, me(req), { name: body.name, description: body.description ?? '', isPublic: body.public ?? false });
+      const made = await createCollection(ctx.database, signedInId(req), { name: body.name, description: body.description ?? '', isPublic: body.public ?? false });
       if (!made.ok) return refuse(req, reply, made);
       reply.header('location', `/api/collections/${made.value.id}`);
       return withPapers(ctx, req, reply, made.value.id, 201);
@@ -145,7 +139,7 @@ export function collectionApiRoutes(ctx: AppContext): FastifyPluginAsync {
       if (params === undefined || validate(EmptyQuery, req.query, req, reply) === undefined) return reply;
       const body = validate(CollectionPatchBody, req.body, req, reply);
       if (body === undefined) return reply;
-      const userId = me(req);
+      const userId = signedInId(req);
       // Visibility first: an unknown paper id in `order` must not tell a private collection exists.
       const collection = await visibleCollection(ctx.database, userId, params.id);
       if (collection === undefined) return sendError(req, reply, 404, `There is no collection ${params.id}.`);
@@ -159,7 +153,7 @@ export function collectionApiRoutes(ctx: AppContext): FastifyPluginAsync {
     app.delete('/collections/:id', write, async (req, reply) => {
       const params = validate(CollectionIdParams, req.params, req, reply);
       if (params === undefined || validate(EmptyQuery, req.query, req, reply) === undefined) return reply;
-      const done = await deleteCollection(ctx.database, me(req), params.id);
+      const done = await deleteCollection(ctx.database, signedInId(req), params.id);
       if (!done.ok) return refuse(req, reply, done);
       return reply.code(204).send();
     });
@@ -169,7 +163,7 @@ export function collectionApiRoutes(ctx: AppContext): FastifyPluginAsync {
       if (params === undefined || validate(EmptyQuery, req.query, req, reply) === undefined) return reply;
       const body = validate(CollectionPaperBody, req.body, req, reply);
       if (body === undefined) return reply;
-      const userId = me(req);
+      const userId = signedInId(req);
       const id = parseArxivId(params.paperId)?.id;
       const paperId = id === undefined ? undefined : (await paperIdsByArxivId(ctx.database, [id])).get(id);
       // A collection that is not visible answers first, whatever the paper.
@@ -186,7 +180,7 @@ export function collectionApiRoutes(ctx: AppContext): FastifyPluginAsync {
     app.delete('/collections/:id/papers/:paperId', write, async (req, reply) => {
       const params = validate(CollectionPaperParams, req.params, req, reply);
       if (params === undefined || validate(EmptyQuery, req.query, req, reply) === undefined) return reply;
-      const userId = me(req);
+      const userId = signedInId(req);
       const collection = await visibleCollection(ctx.database, userId, params.id);
       if (collection === undefined) return sendError(req, reply, 404, `There is no collection ${params.id}.`);
       const id = parseArxivId(params.paperId)?.id;
@@ -201,7 +195,7 @@ export function collectionApiRoutes(ctx: AppContext): FastifyPluginAsync {
       const params = validate(CollectionIdParams, req.params, req, reply);
       if (params === undefined || validate(EmptyQuery, req.query, req, reply) === undefined) return reply;
       if (typeof req.body !== 'string') return sendError(req, reply, 415, `Send the BibTeX file as the body, with Content-Type ${[...BIBTEX_TYPES, 'text/plain'].join(', ')}.`);
-      const done = await importBibtex(ctx.database, me(req), params.id, req.body);
+      const done = await importBibtex(ctx.database, signedInId(req), params.id, req.body);
       if (!done.ok) return refuse(req, reply, done);
       const r = done.value;
       const body: CollectionImport = {

@@ -85,7 +85,8 @@ async function presentOne(ctx: AppContext, c: Comment, paper: PaperRef, viewer: 
   return present(ctx, c, paper.arxivId, bodyHtml, await authorIdsOf(ctx, paper.id), viewer);
 }
 
-async function paperOf(ctx: AppContext, text: string, req: FastifyRequest, reply: FastifyReply): Promise<PaperRef | undefined> {
+/** The paper a route names (new- or old-style id), or undefined once the 400 or 404 is sent. */
+export async function paperOf(ctx: AppContext, text: string, req: FastifyRequest, reply: FastifyReply): Promise<PaperRef | undefined> {
   const parsed = parseArxivId(text);
   if (parsed === null) {
     void sendError(req, reply, 400, `Invalid request: "${text.slice(0, 80)}" is not an arXiv id.`);

@@ -6,17 +6,17 @@
  * every staff route declares its least role (src/web/auth.ts enforces it).
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { findPaperRef, type PaperRef } from '../community/comments.js';
+import type { PaperRef } from '../community/comments.js';
 import type { AppContext } from '../context.js';
 import { curatorFeature, curatorUnfeature, FeatureError } from '../feeds/featuring.js';
 import { hideComment, unhideComment } from '../moderation/hiding.js';
 import { lockThread, unlockThread } from '../moderation/locks.js';
 import { listModeration, type ModerationAction } from '../moderation/log.js';
 import { reportComment } from '../moderation/reports.js';
-import { parseArxivId } from '../papers/arxiv-id.js';
 import { requireWrite } from '../web/auth.js';
 import { sendError } from '../web/errors.js';
 import { rateLimit } from '../web/rate-limits.js';
+import { paperOf } from './comment-routes.js';
 import { validate } from './routes.js';
 import {
   CommentIdParams,
@@ -39,17 +39,6 @@ function done(reply: FastifyReply, action: ModerationAction, subject: string | n
   return reply.header('cache-control', 'no-store').send(out);
 }
 
-/** The paper a route names (new- or old-style id), or the error already sent. */
-async function paperOf(ctx: AppContext, text: string, req: FastifyRequest, reply: FastifyReply): Promise<PaperRef | undefined> {
-  const parsed = parseArxivId(text);
-  if (parsed === null) {
-    void sendError(req, reply, 400, `Invalid request: "${text.slice(0, 80)}" is not an arXiv id.`);
-    return undefined;
-  }
-  const paper = await findPaperRef(ctx.database, parsed.id);
-  if (paper === undefined) void sendError(req, reply, 404, `No paper ${parsed.id} in this instance.`);
-  return paper;
-}
 
 const feature: PaperHandler = async (ctx, req, reply, paper) => {
   const viewer = req.auth?.viewer;

@@ -186,6 +186,13 @@ export function safeNext(next: unknown): string {
   return path.startsWith('/') && !path.startsWith('//') && !path.startsWith('/\\') ? path : '/';
 }
 
+/** The signed-in person of a route behind requireUser or requireWrite (which ran first): narrows the type. */
+export function signedInId(req: FastifyRequest): number {
+  const id = req.auth?.viewer.id;
+  if (id === undefined) throw new Error('route must require a signed-in person');
+  return id;
+}
+
 /** A preHandler: someone must be signed in. */
 export const requireUser: preHandlerAsyncHookHandler = async (req, reply) => {
   if (req.auth === null) return notSignedIn(req, reply);

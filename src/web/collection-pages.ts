@@ -42,7 +42,7 @@ import {
   type ImportReport,
   type Refusal,
 } from '../people/collections.js';
-import { csrfField, requireUser, requireWrite, safeNext } from './auth.js';
+import { csrfField, requireUser, requireWrite, safeNext, signedInId } from './auth.js';
 import { authorList, paperPath } from './card.js';
 import { sendError } from './errors.js';
 import { html, type SafeHtml } from './html.js';
@@ -120,12 +120,6 @@ function viewerId(req: FastifyRequest): number | null {
   return req.auth?.viewer.id ?? null;
 }
 
-/** The signed-in person (requireUser/requireWrite ran first). */
-function me(req: FastifyRequest): number {
-  const id = viewerId(req);
-  if (id === null) throw new Error('route must require a signed-in person');
-  return id;
-}
 
 // --- BibTeX and RSS exports ---
 
@@ -288,7 +282,7 @@ ${collectionList(collections, true)}
 }
 
 async function showMine(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, status = 200, error?: string, values: CollectionFormValues = {}): Promise<FastifyReply> {
-  const mine = await collectionsOf(ctx.database, me(req));
+  const mine = await collectionsOf(ctx.database, signedInId(req));
   const body = html`<h1>Your collections</h1>
 ${error === undefined ? '' : notice(error, 'alert')}
 ${collectionList(mine, false)}
@@ -438,7 +432,7 @@ async function showSavePage(ctx: AppContext, req: FastifyRequest, reply: Fastify
   const entry = id === undefined ? undefined : (await entriesByIds(ctx.database, [...(await paperIdsByArxivId(ctx.database, [id])).values()]))[0];
   if (entry === undefined) return sendError(req, reply, 404, `There is no paper ${raw.slice(0, 80)} in this Paperboy instance.`);
   const paper = entry.paper;
-  const [mine, holding] = await Promise.all([collectionsOf(ctx.database, me(req)), collectionsHolding(ctx.database, me(req), paper.id)]);
+  const [mine, holding] = await Promise.all([collectionsOf(ctx.database, signedInId(req)), collectionsHolding(ctx.database, signedInId(req), paper.id)]);
   const body = html`<h1>Save to a collection</h1>
 ${error === undefined ? '' : notice(error, 'alert')}
 <p class="tex"><a href="${paperPath(paper.arxivId)}">${paper.title}</a></p>
@@ -455,7 +449,7 @@ async function create(ctx: AppContext, req: FastifyRequest, reply: FastifyReply)
   const form = CollectionForm.safeParse(req.body ?? {});
   const shown = { name: values.name, description: values.description, public: values.public === 'on' };
   if (!form.success) return showMine(ctx, req, reply, 400, firstMessage(form.error), shown);
-  const made = await createCollection(ctx.database, me(req), { name: form.data.name, description: form.data.description, isPublic: form.data.public === 'on' });
+  const made = await createCollection(ctx.database, signedInId(req), { name: form.data.name, description: form.data.description, isPublic: form.data.public === 'on' });
   if (!made.ok) return showMine(ctx, req, reply, made.status, made.message, shown);
   return reply.redirect(collectionPath(made.value.id), 303);
 }
@@ -465,13 +459,13 @@ async function update(ctx: AppContext, req: FastifyRequest, reply: FastifyReply,
   const form = CollectionForm.safeParse(req.body ?? {});
   const edit = { name: values.name, description: values.description, public: values.public === 'on' };
   if (!form.success) return refused(ctx, req, reply, id, { ok: false, status: 400, message: firstMessage(form.error) }, { edit });
-  const done = await updateCollection(ctx.database, me(req), id, { name: form.data.name, description: form.data.description, isPublic: form.data.public === 'on' });
+  const done = await updateCollection(ctx.database, signedInId(req), id, { name: form.data.name, description: form.data.description, isPublic: form.data.public === 'on' });
   if (!done.ok) return refused(ctx, req, reply, id, done, { edit });
   return reply.redirect(collectionPath(id), 303);
 }
 
 async function remove(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, id: number): Promise<FastifyReply> {
-  const done = await deleteCollection(ctx.database, me(req), id);
+  const done = await deleteCollection(ctx.database, signedInId(req), id);
   if (!done.ok) return sendError(req, reply, done.status, done.message);
   return reply.redirect('/collections/mine', 303);
 }
@@ -483,7 +477,7 @@ async function add(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, id
   if (!form.success) return refused(ctx, req, reply, id, { ok: false, status: 400, message: firstMessage(form.error) }, state);
   const paper = await paperIdFor(ctx, form.data.paper);
   if (typeof paper === 'string') return refused(ctx, req, reply, id, { ok: false, status: 422, message: paper }, state);
-  const done = await addPaper(ctx.database, me(req), id, paper.paperId, { note: form.data.note });
+  const done = await addPaper(ctx.database, signedInId(req), id, paper.paperId, { note: form.data.note });
   if (!done.ok) return refused(ctx, req, reply, id, done, state);
   return reply.redirect(collectionPath(id), 303);
 }
@@ -499,11 +493,11 @@ async function save(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): 
   let id: number;
   if (form.data.collection === 'new') {
     if (form.data.newName === '') return again(400, 'Give the new collection a name.');
-    const made = await createCollection(ctx.database, me(req), { name: form.data.newName });
+    const made = await createCollection(ctx.database, signedInId(req), { name: form.data.newName });
     if (!made.ok) return again(made.status, made.message);
     id = made.value.id;
   } else id = Number(form.data.collection);
-  const done = await addPaper(ctx.database, me(req), id, paper.paperId, { note: form.data.note });
+  const done = await addPaper(ctx.database, signedInId(req), id, paper.paperId, { note: form.data.note });
   if (!done.ok) return done.status === 404 || done.status === 403 ? sendError(req, reply, done.status, done.message) : again(done.status, done.message);
   return reply.redirect(form.data.next === undefined ? collectionPath(id) : safeNext(form.data.next), 303);
 }
@@ -513,7 +507,7 @@ type ItemAction = 'note' | 'move' | 'remove';
 async function itemAction(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, id: number, rawPaper: string, action: ItemAction): Promise<FastifyReply> {
   const paper = await paperIdFor(ctx, rawPaper);
   if (typeof paper === 'string') return sendError(req, reply, 404, paper);
-  const userId = me(req);
+  const userId = signedInId(req);
   let done;
   if (action === 'remove') done = await removePaper(ctx.database, userId, id, paper.paperId);
   else if (action === 'note') {
@@ -541,9 +535,9 @@ async function importForm(ctx: AppContext, req: FastifyRequest, reply: FastifyRe
   const text = importText(req.body);
   if (text === '') return refused(ctx, req, reply, id, { ok: false, status: 400, message: 'Choose a .bib file or paste BibTeX to import.' });
   if (Buffer.byteLength(text) > MAX_IMPORT_BYTES) return refused(ctx, req, reply, id, { ok: false, status: 422, message: 'The BibTeX is over 1 MB: split it into smaller files.' });
-  const done = await importBibtex(ctx.database, me(req), id, text);
+  const done = await importBibtex(ctx.database, signedInId(req), id, text);
   if (!done.ok) return refused(ctx, req, reply, id, done);
-  const collection = await visibleCollection(ctx.database, me(req), id);
+  const collection = await visibleCollection(ctx.database, signedInId(req), id);
   if (collection === undefined) return sendError(req, reply, 404, `There is no collection ${id}.`);
   return showCollection(ctx, req, reply, collection, { report: done.value });
 }

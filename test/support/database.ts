@@ -18,7 +18,9 @@ export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/tes
 /** The engine of this run of the suite. */
 export const testEngine: Engine = process.env.PAPERBOY_TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
 
-const serverUrl = process.env.PAPERBOY_TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
+/** The PostgreSQL server (and database) test schemas are made in. */
+export const testServerUrl = process.env.PAPERBOY_TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
+const serverUrl = testServerUrl;
 
 let schemas = 0;
 const created: string[] = [];
