@@ -99,7 +99,8 @@ ${
   };
 };
 
-async function paperFromUrl(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, raw: string): Promise<PaperRef | undefined> {
+/** The paper a page URL names (new- or old-style id), or undefined once the 404 is sent. */
+export async function paperFromUrl(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, raw: string): Promise<PaperRef | undefined> {
   const id = parseArxivId(raw)?.id;
   const paper = id === undefined ? undefined : await findPaperRef(ctx.database, id);
   if (paper === undefined) void sendError(req, reply, 404, id === undefined ? `"${raw.slice(0, 80)}" is not an arXiv id.` : `There is no paper ${id} in this Paperboy instance.`);

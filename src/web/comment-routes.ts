@@ -35,7 +35,6 @@ import {
 import { emailNotices, listNotifications, markAllRead, type NotificationItem } from '../community/notifications.js';
 import type { AppContext } from '../context.js';
 import { threadLock, type ThreadLock } from '../moderation/locks.js';
-import { verifiedAuthorsOf } from '../people/claims.js';
 import { REPORT_REASONS } from '../moderation/reports.js';
 import { parseArxivId } from '../papers/arxiv-id.js';
 import { csrfField, requireUser, requireWrite } from './auth.js';
@@ -85,15 +84,18 @@ export interface Discussion {
   lastChange: string | null;
   /** Set when moderators locked the discussion. */
   lock: ThreadLock | null;
-  /** Users verified as authors of this paper: their comments carry the "author" badge. */
-  authorIds: ReadonlySet<number>;
+  /** Usernames verified as authors of this paper: their comments carry the "author" badge. */
+  verifiedAuthors: ReadonlySet<string>;
 }
 
-/** Loads the thread of `paper`: visible comments, their rendered bodies and their history. */
-export async function loadDiscussion(ctx: AppContext, paper: PaperRef): Promise<Discussion> {
+/**
+ * Loads the thread of `paper`: visible comments, their rendered bodies and
+ * their history. The page already knows its verified authors (its claims
+ * part), so they are passed in rather than read again.
+ */
+export async function loadDiscussion(ctx: AppContext, paper: PaperRef, verifiedAuthors: ReadonlySet<string>): Promise<Discussion> {
   const all = await listComments(ctx.database, paper.id);
   const lock = await threadLock(ctx.database.db, paper.id);
-  const verified = await verifiedAuthorsOf(ctx.database, paper.id);
   const shown = visibleComments(all);
   const history = await revisionsOf(
     ctx.database,
@@ -112,7 +114,7 @@ export async function loadDiscussion(ctx: AppContext, paper: PaperRef): Promise<
   const times = [...all.flatMap((c) => [c.createdAt, c.editedAt ?? '', c.deletedAt ?? '', c.hidden?.at ?? '']), lock?.lockedAt ?? ''].sort();
   return {
     paper,
-    authorIds: new Set([...verified.values()].map((v) => v.userId)),
+    verifiedAuthors,
     nodes: thread(shown),
     byId: new Map(shown.map((c) => [c.id, c])),
     html: htmlById,
@@ -255,7 +257,7 @@ function commentItem(d: Discussion, node: ThreadNode, tv: ThreadViewer | null): 
 </article>${replies}</li>`;
   }
   const author = c.author === null ? html`<span class="comment-author muted">[deleted account]</span>` : html`<a class="comment-author" href="/u/${c.author.username}">${c.author.username}</a>${
-        d.authorIds.has(c.author.id) ? html` <span class="badge author-badge" title="Verified author of this paper">author</span>` : ''
+        d.verifiedAuthors.has(c.author.username) ? html` <span class="badge author-badge" title="Verified author of this paper">author</span>` : ''
       }`;
   return html`<li><article class="comment" id="comment-${c.id}" aria-label="Comment by ${c.author?.username ?? 'a deleted account'}">
 ${

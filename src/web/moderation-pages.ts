@@ -8,16 +8,16 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { roleAtLeast } from '../accounts/users.js';
-import { findPaperRef, type PaperRef } from '../community/comments.js';
+import type { PaperRef } from '../community/comments.js';
 import type { AppContext } from '../context.js';
 import { curatorFeature, curatorUnfeature, FeatureError } from '../feeds/featuring.js';
 import { hideComment, unhideComment } from '../moderation/hiding.js';
 import { lockThread, threadLock, unlockThread } from '../moderation/locks.js';
 import { listModeration, MODERATION_ACTIONS, type LoggedAction, type ModerationAction } from '../moderation/log.js';
 import { dismissReports, MAX_REPORT_DETAILS, openReports, REPORT_REASONS, reportComment, type ReportedComment } from '../moderation/reports.js';
-import { parseArxivId } from '../papers/arxiv-id.js';
 import type { Paper } from '../papers/repository.js';
 import { csrfField, requireWrite, safeNext } from './auth.js';
+import { paperFromUrl } from './claim-pages.js';
 import { paperPath } from './card.js';
 import { sendError } from './errors.js';
 import { html, type SafeHtml } from './html.js';
@@ -97,12 +97,6 @@ ${
   return { etag: `curation:${viewer.role}:${featured?.featured_on ?? ''}:${featured?.hidden_at ?? ''}:${lock?.lockedAt ?? ''}`, side };
 }
 
-async function paperFromUrl(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, raw: string): Promise<PaperRef | undefined> {
-  const id = parseArxivId(raw)?.id;
-  const paper = id === undefined ? undefined : await findPaperRef(ctx.database, id);
-  if (paper === undefined) void sendError(req, reply, 404, `There is no paper ${raw.slice(0, 80)} in this Paperboy instance.`);
-  return paper;
-}
 
 type PaperAction = (ctx: AppContext, req: FastifyRequest, reply: FastifyReply, paper: PaperRef) => Promise<FastifyReply>;
 

@@ -321,8 +321,9 @@ async function showPaper(ctx: AppContext, csrf: CsrfProtection, req: FastifyRequ
   const { paper, featured } = entry;
 
   // The HTML page shows the thread, with forms for a signed-in viewer: both are part of its ETag.
-  const discussion = format === 'html' ? await loadDiscussion(ctx, { id: paper.id, arxivId: paper.arxivId, titleText: paper.titleText }) : null;
   const parts = format === 'html' ? await Promise.all(PAGE_PARTS.map((load) => load(ctx, req, reply, paper))) : [];
+  const verifiedAuthors = new Set(parts.flatMap((p) => [...(p.verifiedAuthors?.values() ?? [])]));
+  const discussion = format === 'html' ? await loadDiscussion(ctx, { id: paper.id, arxivId: paper.arxivId, titleText: paper.titleText }, verifiedAuthors) : null;
   const modified = lastModified(paper, featured, [discussion?.lastChange, ...parts.map((p) => p.lastChange)]);
   const path = paperPath(id);
   reply
