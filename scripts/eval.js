@@ -1,7 +1,8 @@
 // Scores a TREC run against BEIR qrels: nDCG@10 and Recall@100, averaged over
 // the queries that have relevant documents. Without --run it first builds a run
 // for the SciFact train split with `paperboy search-run` (needs `npm run build`).
-// Usage: npm run eval -- [--run RUN.trec] [--qrels FILE] [--json] [search-run options, e.g. --weights 2,1,1]
+// Usage: npm run eval -- [--run RUN.trec] [--qrels FILE] [--json] [--all] [search-run options, e.g. --mode hybrid,
+// --weights 2,1,1, --semantic-weight 0.2]. --all scores keyword, semantic and hybrid one after another (a table).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,12 +67,36 @@ function main(argv) {
   let runFile;
   let qrelsFile = join(shared, 'beir-scifact/qrels/train.tsv');
   let json = false;
+  let all = false;
   const passThrough = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--run') runFile = argv[++i];
     else if (argv[i] === '--qrels') qrelsFile = argv[++i];
     else if (argv[i] === '--json') json = true;
+    else if (argv[i] === '--all') all = true;
     else passThrough.push(argv[i]);
+  }
+  if (all) {
+    if (runFile !== undefined || passThrough.includes('--mode')) {
+      console.error('eval: --all runs every mode itself: no --run or --mode with it');
+      return 2;
+    }
+    const rows = [];
+    for (const mode of ['keyword', 'semantic', 'hybrid']) {
+      const res = spawnSync(process.execPath, [process.argv[1], '--json', '--qrels', qrelsFile, '--mode', mode, ...passThrough], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        encoding: 'utf8',
+      });
+      if (res.status !== 0) return res.status ?? 1;
+      rows.push({ mode, ...JSON.parse(res.stdout) });
+    }
+    if (json) console.log(JSON.stringify(rows));
+    else {
+      console.log('| mode | nDCG@10 | Recall@100 |\n|---|---|---|');
+      for (const r of rows) console.log(`| ${r.mode} | ${r.ndcg10.toFixed(4)} | ${r.recall100.toFixed(4)} |`);
+      console.log(`(${rows[0].queries} queries with qrels)`);
+    }
+    return 0;
   }
   let tmp;
   try {

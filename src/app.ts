@@ -1,3 +1,4 @@
+import { similarRoutes } from './web/similar-pages.js';
 import cookie from '@fastify/cookie';
 import etag from '@fastify/etag';
 import formbody from '@fastify/formbody';
@@ -14,6 +15,7 @@ import { apiRoutes } from './api/routes.js';
 import { submitApiRoutes } from './api/submit-routes.js';
 import { subscriptionApiRoutes } from './api/subscription-routes.js';
 import { followApiRoutes } from './api/follow-routes.js';
+import { forYouApiRoutes } from './api/for-you-routes.js';
 import { upvoteApiRoutes } from './api/upvote-routes.js';
 import { schemaStatus } from './db/migrate.js';
 import type { AppContext } from './context.js';
@@ -29,6 +31,7 @@ import { commentRoutes } from './web/comment-routes.js';
 import { installErrorHandlers } from './web/errors.js';
 import { feedRoutes } from './web/feed-pages.js';
 import { followingRoutes } from './web/following-pages.js';
+import { forYouRoutes } from './web/for-you-pages.js';
 import { installMetrics } from './web/metrics.js';
 import { moderationRoutes } from './web/moderation-pages.js';
 import { paperRoutes } from './web/paper-page.js';
@@ -98,6 +101,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(feedRoutes(ctx));
   await app.register(searchRoutes(ctx));
   await app.register(paperRoutes(ctx));
+  await app.register(similarRoutes(ctx));
   await app.register(accountRoutes(ctx));
   await app.register(settingsRoutes(ctx));
   await app.register(adminRoutes(ctx));
@@ -112,6 +116,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(collectionRoutes(ctx));
   await app.register(subscriptionRoutes(ctx));
   await app.register(followingRoutes(ctx));
+  await app.register(forYouRoutes(ctx));
   await app.register(apiRoutes(ctx), { prefix: '/api' });
   await app.register(upvoteApiRoutes(ctx), { prefix: '/api' });
   await app.register(submitApiRoutes(ctx), { prefix: '/api' });
@@ -121,6 +126,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(peopleApiRoutes(ctx), { prefix: '/api' });
   await app.register(subscriptionApiRoutes(ctx), { prefix: '/api' });
   await app.register(followApiRoutes(ctx), { prefix: '/api' });
+  await app.register(forYouApiRoutes(ctx), { prefix: '/api' });
   await app.register(mailWebhookRoutes(ctx), { prefix: '/api' });
   return app;
 }

@@ -77,7 +77,16 @@ const envSchema = z
           ctx.addIssue({ code: 'custom', message: `unknown arXiv category or archive "${unknown}"` });
         }
       }),
-    EMBEDDER: z.string().default('builtin'),
+    EMBEDDER: z
+      .string()
+      .default('builtin')
+      .refine((v) => v === 'builtin' || /^onnx:.+/.test(v) || /^openai:https?:\/\/[^\s]+$/.test(v), {
+        message: 'must be builtin, onnx:/path/to/model-dir or openai:http(s)://host[:port] (an OpenAI-compatible server)',
+      }),
+    EMBEDDER_MODEL: z.string().min(1).optional(),
+    EMBEDDER_API_KEY: z.string().min(1).optional(),
+    EMBEDDER_BATCH_SIZE: z.coerce.number().int().min(1).max(2048).default(64),
+    EMBEDDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
     METRICS_ENABLED: booleanFlag.default(false),
@@ -153,7 +162,8 @@ export interface Config {
   mailFrom: string;
   /** Categories to harvest and auto-feature, archives expanded to their categories. */
   arxivCategories: string[];
-  embedder: string;
+  /** How papers and queries become vectors (docs/decisions/013-semantic-search.md). */
+  embedder: EmbedderConfig;
   logLevel: string;
   /** `auto`: readable text when stderr is a terminal, JSON lines otherwise. */
   logFormat: LogFormat;
@@ -211,6 +221,30 @@ export interface Config {
   softBounceLimit: number;
 }
 
+/** The EMBEDDER setting: the built-in model, an ONNX model directory, or an OpenAI-compatible server. */
+export type EmbedderConfig =
+  | { kind: 'builtin' }
+  | { kind: 'onnx'; dir: string; batchSize: number }
+  | { kind: 'openai'; url: string; model: string | undefined; apiKey: string | undefined; batchSize: number; timeoutMs: number };
+
+function embedderConfig(
+  value: string,
+  e: { EMBEDDER_MODEL?: string | undefined; EMBEDDER_API_KEY?: string | undefined; EMBEDDER_BATCH_SIZE: number; EMBEDDER_TIMEOUT_MS: number },
+): EmbedderConfig {
+  if (value.startsWith('onnx:')) return { kind: 'onnx', dir: resolve(value.slice('onnx:'.length)), batchSize: e.EMBEDDER_BATCH_SIZE };
+  if (value.startsWith('openai:')) {
+    return {
+      kind: 'openai',
+      url: value.slice('openai:'.length).replace(/\/+$/, ''),
+      model: e.EMBEDDER_MODEL,
+      apiKey: e.EMBEDDER_API_KEY,
+      batchSize: e.EMBEDDER_BATCH_SIZE,
+      timeoutMs: e.EMBEDDER_TIMEOUT_MS,
+    };
+  }
+  return { kind: 'builtin' };
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -250,7 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     arxivCategories: parseCategoryList(e.ARXIV_CATEGORIES).categories,
-    embedder: e.EMBEDDER,
+    embedder: embedderConfig(e.EMBEDDER, e),
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     metricsEnabled: e.METRICS_ENABLED,

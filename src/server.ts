@@ -10,6 +10,7 @@ import { createRegistry } from './jobs/registry.js';
 import { startScheduler } from './jobs/scheduler.js';
 import { createSchedules } from './jobs/schedules.js';
 import { startWorker } from './jobs/worker.js';
+import { embedJobSpec } from './semantic/jobs.js';
 
 export const ROLES = ['web', 'worker', 'scheduler'] as const;
 export type Role = (typeof ROLES)[number];
@@ -39,6 +40,8 @@ export async function serve(config: Config, roles: ReadonlySet<Role>): Promise<R
   if (featured > 0) ctx.log.info({ featured }, 'featured new announcements');
   // Summaries of papers imported since the last run are written in the background.
   await enqueue(ctx.database.db, jobSpec(digestJob, { sweep: false }, { uniqueKey: digestJobKey(false) }));
+  // So are their vectors, and the first embedding model of a new instance.
+  await enqueue(ctx.database.db, embedJobSpec('start'));
   const started: Stoppable[] = [];
   let app: FastifyInstance | undefined;
 

@@ -62,13 +62,43 @@ test('search-run validates its arguments (exit 2)', async () => {
     ['--corpus', join(dir, 'missing.jsonl'), '--queries', queries, '--out', out],
     ['--corpus', corpus, '--queries', join(dir, 'missing.jsonl'), '--out', out],
     ['--corpus', corpus, '--queries', queries],
-    ['--corpus', corpus, '--queries', queries, '--out', out, '--mode', 'semantic'],
+    ['--corpus', corpus, '--queries', queries, '--out', out, '--mode', 'meaning'],
     ['--corpus', corpus, '--queries', queries, '--out', out, '--k', 'x'],
+    ['--corpus', corpus, '--queries', queries, '--out', out, '--mode', 'hybrid', '--semantic-weight', '-1'],
+    ['--corpus', corpus, '--queries', queries, '--out', out, '--mode', 'hybrid', '--fusion-k', 'many'],
+    ['--corpus', corpus, '--queries', queries, '--out', out, '--mode', 'semantic', '--dimensions', '2'],
   ];
   const results = await Promise.all(cases.map((args) => runCli(['search-run', ...args])));
   results.forEach((r, i) => assert.equal(r.code, 2, `case ${i}: ${r.stderr}`));
-  assert.match(results[3]?.stderr ?? '', /not available yet/);
+  assert.match(results[3]?.stderr ?? '', /--mode/);
+  assert.match(results[5]?.stderr ?? '', /--semanticWeight: .*>=0/i);
+  assert.match(results[6]?.stderr ?? '', /--fusionK/);
+  assert.match(results[7]?.stderr ?? '', /--dimensions/);
   assert.equal(existsSync(out), false);
+});
+
+test('search-run ranks by meaning (semantic) and fuses both rankings (hybrid)', async () => {
+  const dir = tempDataDir();
+  const { corpus, queries } = writeInputs(dir);
+  for (const mode of ['semantic', 'hybrid']) {
+    const out = join(dir, `${mode}.trec`);
+    const r = await runCli(['search-run', '--corpus', corpus, '--queries', queries, '--out', out, '--k', '4', '--mode', mode, '--dimensions', '8']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => l.split(' '));
+    for (const row of rows) {
+      assert.equal(row.length, 6);
+      assert.ok(Number.isFinite(Number(row[4])), row.join(' '));
+    }
+    for (const qid of ['q1', 'q2']) {
+      const ranked = rows.filter((row) => row[0] === qid);
+      assert.ok(ranked.length > 0 && ranked.length <= 4, `${mode} ${qid}`);
+      assert.deepEqual(ranked.map((row) => row[3]), ranked.map((_, i) => String(i + 1)));
+      assert.equal(new Set(ranked.map((row) => row[2])).size, ranked.length, 'each document once');
+    }
+    assert.equal(rows.find((row) => row[0] === 'q1')?.[2], 'd1', `${mode}: graph neural networks first`);
+    assert.equal(rows.find((row) => row[0] === 'q2')?.[2], '42', `${mode}: vitamin D first`);
+    assert.equal(rows.filter((row) => row[0] === 'q3').length, 0, `${mode}: a stop-word-only query finds nothing`);
+  }
 });
 
 test('the eval scorer gives the hand-computed nDCG@10 and Recall@100', () => {

@@ -102,16 +102,19 @@ test('snippets are HTML-escaped', { skip: shared.skip }, async () => {
   assert.equal(hit.snippet.replace(/<\/?mark>/g, '').includes('<'), false);
 });
 
-test('human output, and semantic/hybrid modes are refused with exit 2', { skip: shared.skip }, async () => {
-  const r = await runCli(['search', 'diphoton', '--limit', '1'], env);
+test('human output; before any paper is embedded, hybrid (the default) runs by keyword and says so', { skip: shared.skip }, async () => {
+  const r = await runCli(['search', 'diphoton', '--limit', '1', '--mode', 'keyword'], env);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /1\. 0704\.0001 {2}Calculation of prompt diphoton/);
   assert.match(r.stdout, /\[diphoton\]/);
-  const hybrid = await runCli(['search', 'x', '--mode', 'hybrid'], env);
-  assert.equal(hybrid.code, 2);
-  assert.match(hybrid.stderr, /not available yet/);
+  const hybrid = await runCli(['search', 'diphoton', '--limit', '1'], env);
+  assert.equal(hybrid.code, 0, hybrid.stderr);
+  assert.match(hybrid.stdout, /keyword only: papers are not embedded yet/);
+  assert.match(hybrid.stdout, /1\. 0704\.0001/);
   const badLimit = await runCli(['search', 'x', '--limit', '0'], env);
   assert.equal(badLimit.code, 2);
+  const badMode = await runCli(['search', 'x', '--mode', 'fuzzy'], env);
+  assert.equal(badMode.code, 2);
 });
 
 test('date range and category options of searchKeyword', { skip: shared.skip }, async () => {

@@ -322,7 +322,7 @@ describe('preferences and unsubscribing', () => {
     assert.equal(page.headers['cache-control'], 'private, no-store');
     assert.match(page.body, /prefs@example\.org<\/strong> gets the digest/);
     assert.match(page.body, /name="paperCount" type="number" value="10"/);
-    assert.doesNotMatch(page.body, /For you/, 'not an account\'s address');
+    assert.doesNotMatch(page.body, /name="forYou"/, 'not an account\'s address');
 
     const saved = await postForm(url, { cadence: 'weekly', paperCount: '25', categories: 'cs.LG, hep-th math', keywords: 'diffusion, graph neural networks', mutedKeywords: 'survey' }, url);
     assert.equal(saved.statusCode, 303);
@@ -411,8 +411,8 @@ describe('signed in', () => {
     assert.match(now.body, /gets the digest weekly, up to 10 papers/);
     assert.ok(now.body.includes(`href="/subscription/${row.link_token}"`));
     const prefs = await t.app.inject(`/subscription/${row.link_token}`);
-    assert.match(prefs.body, /<h2 id="for-you-h">For you<\/h2>/);
-    assert.match(prefs.body, /personal recommendations from your account's upvotes will appear/i);
+    assert.match(prefs.body, /<legend>For you<\/legend>/);
+    assert.match(prefs.body, /<input type="checkbox" name="forYou" value="1" checked>/, 'on by default for an account');
 
     const noCsrf = await t.app.inject({ method: 'POST', url: '/settings/subscription', headers: { ...formType, cookie: ada.cookie }, payload: '' });
     assert.equal(noCsrf.statusCode, 403);

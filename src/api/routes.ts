@@ -13,7 +13,8 @@ import type { AppContext } from '../context.js';
 import type { Database } from '../db/connection.js';
 import { entriesByIds, latestFeaturedDay, listFeatured, type FeedEntry } from '../feeds/feed.js';
 import { parseArxivId } from '../papers/arxiv-id.js';
-import { searchKeyword } from '../search/keyword.js';
+import { searchPapers } from '../search/search.js';
+import { similarPapers } from '../semantic/similar.js';
 import { html, type HtmlValue, type SafeHtml } from '../web/html.js';
 import { layout } from '../web/layout.js';
 import { sendError } from '../web/errors.js';
@@ -25,6 +26,7 @@ import {
   PaperIdParams,
   PapersListQuery,
   SearchQuery,
+  SimilarQuery,
   describeIssues,
   encodeCursor,
   knownKeys,
@@ -127,6 +129,23 @@ export function apiRoutes(ctx: AppContext): FastifyPluginAsync {
     return reply.send(presentPaper(entry.paper, entry.featured));
   }
 
+  async function sendSimilar(text: string, q: SimilarQuery, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const parsed = parseArxivId(text);
+    if (parsed === null) return sendError(req, reply, 400, `Invalid request: "${text}" is not an arXiv id.`);
+    const row = await database.db.selectFrom('papers').select('id').where('arxiv_id', '=', parsed.id).executeTakeFirst();
+    if (row === undefined) return sendError(req, reply, 404, `No paper ${parsed.id} in this instance.`);
+    const similar = await similarPapers(ctx, row.id, q.limit, q.sort);
+    if (!similar.available) return sendError(req, reply, 409, `No similar papers yet: ${similar.reason}.`);
+    const entries = new Map((await entriesByIds(database, similar.papers.map((p) => p.paperId))).map((e) => [e.paper.id, e]));
+    cacheable(reply);
+    return reply.send(
+      similar.papers.flatMap((p) => {
+        const entry = entries.get(p.paperId);
+        return entry === undefined ? [] : [{ ...presentSearchResult(entry), similarity: Math.round(p.similarity * 10_000) / 10_000 }];
+      }),
+    );
+  }
+
   return async (app) => {
     app.get('/daily_papers', async (req, reply) => {
       const q = validate(DailyPapersQuery, req.query, req, reply);
@@ -180,19 +199,36 @@ export function apiRoutes(ctx: AppContext): FastifyPluginAsync {
     app.get('/papers/search', { config: rateLimit(ctx.config, 'apiSearch') }, async (req, reply) => {
       const q = validate(SearchQuery, req.query, req, reply);
       if (q === undefined) return reply;
-      const result = await searchKeyword(database, q.q, {
+      const result = await searchPapers(ctx, q.q, {
         limit: q.limit,
-        categories: q.category,
+        ...(q.mode !== undefined ? { mode: q.mode } : {}),
+        ...(q.category !== undefined ? { categories: q.category } : {}),
         snippets: false,
-        count: false,
       });
       if (result.problem !== undefined) return sendError(req, reply, 400, `Invalid request: q: ${result.problem}.`);
+      reply.header('x-search-mode', result.mode);
       const entries = await entriesByIds(
         database,
         result.hits.map((h) => h.paperId),
       );
       cacheable(reply);
       return reply.send(entries.map(presentSearchResult));
+    });
+
+    app.get('/papers/:id/similar', async (req, reply) => {
+      const params = validate(PaperIdParams, req.params, req, reply);
+      if (params === undefined) return reply;
+      const q = validate(SimilarQuery, req.query, req, reply);
+      if (q === undefined) return reply;
+      return sendSimilar(params.id, q, req, reply);
+    });
+
+    app.get('/papers/:archive/:number/similar', async (req, reply) => {
+      const params = validate(OldStylePaperIdParams, req.params, req, reply);
+      if (params === undefined) return reply;
+      const q = validate(SimilarQuery, req.query, req, reply);
+      if (q === undefined) return reply;
+      return sendSimilar(`${params.archive}/${params.number}`, q, req, reply);
     });
 
     app.get('/papers/:id', async (req, reply) => {

@@ -129,8 +129,22 @@ export const SearchQuery = z.strictObject({
     .describe('Search words; supports "phrases", -exclusions, author: and cat: filters.'),
   limit: limitParam,
   category: categoryParam,
+  mode: z
+    .enum(['keyword', 'semantic', 'hybrid'], { error: 'must be keyword, semantic or hybrid' })
+    .optional()
+    .describe('keyword (BM25), semantic (by meaning) or hybrid (both, fused; the default). Without vectors yet, semantic and hybrid run as keyword; the X-Search-Mode header says which ran.'),
 });
 export type SearchQuery = z.infer<typeof SearchQuery>;
+
+/** `GET /api/papers/{id}/similar`. */
+export const SimilarQuery = z.strictObject({
+  limit: intParam(1, 50, 10).describe('Papers to return, 1 to 50.'),
+  sort: z
+    .enum(['similarity', 'recency', 'popularity'], { error: 'must be similarity, recency or popularity' })
+    .default('similarity')
+    .describe('similarity (closest first), or the closest papers re-sorted by recency (newest first) or popularity (most upvoted first).'),
+});
+export type SimilarQuery = z.infer<typeof SimilarQuery>;
 
 // --- list cursor ---
 
@@ -457,6 +471,12 @@ export const PaperSearchResult = z
   .describe('A paper in a list, in the shape of an HF daily-papers item.');
 export type PaperSearchResult = z.infer<typeof PaperSearchResult>;
 
+/** An item of `GET /api/papers/{id}/similar`. */
+export const SimilarPaper = PaperSearchResult.extend({
+  similarity: z.number().min(-1).max(1).describe('Cosine similarity of the two papers under the active embedding model.'),
+}).describe('A paper similar to another, with how similar.');
+export type SimilarPaper = z.infer<typeof SimilarPaper>;
+
 /** An item of `GET /api/daily_papers`. */
 export const DailyPaper = PaperSearchResult.extend({
   publishedAt: isoDateTime.describe('When the paper entered the daily feed (huggingface_hub reads it as `submitted_at`).'),
@@ -607,6 +627,65 @@ export const FollowingPage = z
   })
   .describe('A page of your Following feed.');
 export type FollowingPage = z.infer<typeof FollowingPage>;
+
+// --- For you, not interested, muted keywords (src/api/for-you-routes.ts) ---
+
+/** `GET /api/for-you`. */
+export const ForYouQuery = z.strictObject({ limit: intParam(1, 100, 20).describe('Papers, 1 to 100.') }).describe('Your For you list.');
+
+export const ForYouReason = z
+  .object({
+    kind: z
+      .enum(['upvoted', 'saved', 'authored', 'author', 'user', 'keyword', 'category', 'shared-author', 'shared-category'])
+      .describe('The signal: like a paper you upvoted, saved or wrote; a follow; or (before vectors exist) an author or category your papers share.'),
+    text: z.string().meta({ examples: ['Similar to “Attention is all you need”, which you upvoted', 'By an author you follow: Ada Lovelace', 'In cs.LG, which you follow'] }),
+    like: z.object({ id: z.string().describe('arXiv id.'), title: z.string() }).optional().describe('The paper of yours it is like.'),
+  })
+  .describe('Why a paper is recommended to you.');
+
+export const ForYouItem = z
+  .object({
+    paper: Paper,
+    day: z.string().meta({ format: 'date' }).describe('Its announcement day, else its first submission.'),
+    score: z.number().describe('Ranking score (higher is better); comparable within one answer only.'),
+    reasons: z.array(ForYouReason).describe('The strongest reason first.'),
+  })
+  .describe('A paper recommended to you.');
+
+export const ForYouPage = z
+  .object({
+    items: z.array(ForYouItem).describe('Best first, diversified.'),
+    semantic: z
+      .enum(['ready', 'no-model', 'no-vectors'])
+      .describe('`ready`: ranked by meaning; `no-model`: no embedding model yet, ranked by follows, shared authors and categories; `no-vectors`: your papers are not embedded yet.'),
+    windowDays: z.number().int().describe('The papers are from this many days up to `referenceDay`.'),
+    referenceDay: z.string().meta({ format: 'date' }).describe('Today, or the newest announcement day when the instance is older.'),
+  })
+  .describe('Your For you list.');
+export type ForYouPage = z.infer<typeof ForYouPage>;
+
+export const NotInterestedState = z
+  .object({ id: z.string().describe('arXiv id.'), notInterested: z.boolean() })
+  .describe('Whether you marked a paper "not interested": it then leaves your feeds, search results and digest.');
+export type NotInterestedState = z.infer<typeof NotInterestedState>;
+
+/** `POST /api/muted-keywords`. */
+export const MutedKeywordBody = z
+  .strictObject({
+    keyword: z
+      .string({ error: 'must be a string' })
+      .max(100, 'must be at most 100 characters')
+      .meta({ examples: ['survey', 'large language model'] })
+      .describe('A word or phrase (2 to 100 characters), matched case-insensitively as whole words in titles and abstracts.'),
+  })
+  .describe('A keyword to mute.');
+
+export const MutedKeywordParams = z.strictObject({
+  keyword: z.string().min(1).max(300).meta({ examples: ['survey'] }).describe('The muted keyword, URL-encoded (any spelling).'),
+});
+
+export const MutedKeyword = z.object({ keyword: z.string(), createdAt: isoDateTime }).describe('A keyword you muted.');
+export type MutedKeyword = z.infer<typeof MutedKeyword>;
 
 // --- collections (src/api/collection-routes.ts) ---
 
@@ -923,6 +1002,7 @@ export const COMPONENTS = {
   Link,
   Paper,
   PaperSearchResult,
+  SimilarPaper,
   DailyPaper,
   UpvoteState,
   Comment,
@@ -939,6 +1019,11 @@ export const COMPONENTS = {
   FollowReason,
   FollowingItem,
   FollowingPage,
+  ForYouReason,
+  ForYouItem,
+  ForYouPage,
+  NotInterestedState,
+  MutedKeyword,
   ModerationLogEntry,
   ModerationLogPage,
   ModerationDone,
@@ -1017,15 +1102,33 @@ export const ENDPOINTS: readonly Endpoint[] = [
   },
   {
     path: '/api/papers/search',
-    summary: 'Keyword search',
+    summary: 'Search',
     description:
-      'Full-text search over titles, authors and abstracts, best match first, in the shape of the Hugging Face ' +
-      '`papers/search` API. Limited to 60 requests a minute per client.',
+      'Search over titles, authors and abstracts, best match first, in the shape of the Hugging Face `papers/search` API: ' +
+      'by keyword (BM25), by meaning, or hybrid (both rankings fused; the default). Limited to 60 requests a minute per client.',
     query: SearchQuery,
     response: { component: 'PaperSearchResult', array: true },
-    headers: { ...CACHED, 'X-RateLimit-Limit': 'Requests allowed per minute.', 'X-RateLimit-Remaining': 'Requests left.' },
+    headers: {
+      ...CACHED,
+      'X-Search-Mode': 'The mode that ran: keyword, semantic or hybrid.',
+      'X-RateLimit-Limit': 'Requests allowed per minute.',
+      'X-RateLimit-Remaining': 'Requests left.',
+    },
     errors: [400, 429],
     example: '/api/papers/search?q=diphoton&limit=2',
+  },
+  {
+    path: '/api/papers/{id}/similar',
+    summary: 'Similar papers',
+    description:
+      'The papers nearest to this one by meaning (embedding vectors of title and abstract), closest first or re-sorted by ' +
+      'recency or popularity. 409 when the paper has no vector yet (it is embedded within minutes of arriving).',
+    query: SimilarQuery,
+    params: PaperIdParams,
+    response: { component: 'SimilarPaper', array: true },
+    headers: CACHED,
+    errors: [400, 404, 409],
+    example: '/api/papers/0704.0001/similar?limit=3',
   },
   {
     path: '/api/papers/{id}',
@@ -1128,6 +1231,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
   ...claimEndpoints(),
   ...collectionEndpoints(),
   ...followEndpoints(),
+  ...forYouEndpoints(),
   ...mailWebhookEndpoints(),
   {
     method: 'post',
@@ -1334,6 +1438,96 @@ function followEndpoints(): Endpoint[] {
       errors: [400, 401],
       auth: 'user',
       example: '/api/following?limit=10',
+    },
+  ];
+}
+
+/** For you, "not interested" and muted keywords: all about the caller's own. */
+function forYouEndpoints(): Endpoint[] {
+  const signIn = 'Sign in (a session) or send `Authorization: Bearer <token>`.';
+  const write =
+    'Sign in (a session with its CSRF token in `x-csrf-token`) or send `Authorization: Bearer <token>` with a write-scope token. ' +
+    'Counts against the per-person write limit.';
+  const yours = { 'Cache-Control': '`private, no-store`: the answer is yours.' };
+  const notInterested = (method: 'post' | 'delete'): Endpoint[] => {
+    const what =
+      method === 'post'
+        ? {
+            summary: 'Not interested in a paper',
+            description:
+              'Marks the paper "not interested": it leaves your feeds (daily, week, month, trending, categories, Following, For you), ' +
+              'your search results and your email digest, and For you ranks papers like it lower. Idempotent. ',
+          }
+        : { summary: 'Show a paper again', description: 'Undoes "not interested". Idempotent. ' };
+    const common = { method, ...what, query: EmptyQuery, response: { component: 'NotInterestedState' as const, array: false }, headers: yours };
+    return [
+      { ...common, description: what.description + write, path: '/api/papers/{id}/not-interested', params: PaperIdParams, errors: [400, 401, 403, 404, 429], auth: 'write', example: '/api/papers/0704.0001/not-interested' },
+      {
+        ...common,
+        description: what.description + write,
+        path: '/api/papers/{archive}/{number}/not-interested',
+        params: OldStylePaperIdParams,
+        errors: [400, 401, 403, 404, 429],
+        auth: 'write',
+        example: '/api/papers/hep-th/9901001/not-interested',
+      },
+    ];
+  };
+  return [
+    {
+      path: '/api/for-you',
+      summary: 'Your For you list',
+      description:
+        'Recent papers ranked for you from what you upvoted, saved in collections, wrote (verified claims) and follow, against what you marked ' +
+        '"not interested"; papers matching your muted keywords are left out. Each paper has its reasons, strongest first. With an embedding model ' +
+        'papers are ranked by meaning (similarity to your papers); before one exists, by follows and shared authors and categories (`semantic` says which). ' +
+        signIn,
+      query: ForYouQuery,
+      response: { component: 'ForYouPage', array: false },
+      headers: yours,
+      errors: [400, 401],
+      auth: 'user',
+      example: '/api/for-you?limit=10',
+    },
+    ...notInterested('post'),
+    ...notInterested('delete'),
+    {
+      path: '/api/muted-keywords',
+      summary: 'Your muted keywords',
+      description: `Words and phrases whose papers you never see in feeds, search results, For you and your digest, oldest first. ${signIn}`,
+      query: EmptyQuery,
+      response: { component: 'MutedKeyword', array: true },
+      headers: yours,
+      errors: [400, 401],
+      auth: 'user',
+      example: '/api/muted-keywords',
+    },
+    {
+      method: 'post',
+      path: '/api/muted-keywords',
+      summary: 'Mute a keyword',
+      description:
+        'Mutes a word or phrase, matched case-insensitively as whole words in titles and abstracts. Answers 201, or 200 when it is muted already ' +
+        `(in any spelling). At most 100 per person (409 beyond). ${write}`,
+      query: EmptyQuery,
+      body: MutedKeywordBody,
+      response: { component: 'MutedKeyword', array: false, status: 201 },
+      headers: yours,
+      errors: [400, 401, 403, 409, 429],
+      auth: 'write',
+      example: '/api/muted-keywords',
+    },
+    {
+      method: 'delete',
+      path: '/api/muted-keywords/{keyword}',
+      summary: 'Unmute a keyword',
+      description: `Unmutes a keyword of yours (any spelling; 404 if you do not mute it). ${write}`,
+      query: EmptyQuery,
+      params: MutedKeywordParams,
+      response: 'empty',
+      errors: [400, 401, 403, 404, 429],
+      auth: 'write',
+      example: '/api/muted-keywords/survey',
     },
   ];
 }

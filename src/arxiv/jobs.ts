@@ -1,3 +1,4 @@
+import { embedJobSpec } from '../semantic/jobs.js';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { applyCategoryRule } from '../feeds/featuring.js';
@@ -65,6 +66,7 @@ export const harvestHandler: JobHandler<HarvestJobPayload> = async ({ job, signa
   const total = totalCounts(summaries);
   const { featured } = await applyCategoryRule(ctx.database, config.arxivCategories);
   await enqueue(ctx.database.db, jobSpec(digestJob, { sweep: true }, { uniqueKey: digestJobKey(true) }));
+  await enqueue(ctx.database.db, embedJobSpec('harvest'));
   log.info({ ...total, featured }, 'harvest job done');
   return { ...total, sets: summaries.map((s) => ({ set: s.set, from: s.from, coveredUntil: s.coveredUntil, records: s.records })) };
 };

@@ -28,6 +28,8 @@ export interface Fts5Query {
   from?: string | undefined;
   to?: string | undefined;
   featuredOnly: boolean;
+  /** Only papers with a larger id (a saved search's new matches). */
+  minPaperId?: number | undefined;
   /** Matches counted and ranked at most (see MATCH_WINDOW in src/search/keyword.ts). */
   window: number;
   /** Rank only the newest `window` matches of a broader query. */
@@ -85,10 +87,14 @@ function whereClause(
   sqlite: Sqlite,
   match: string,
   categories: { include: string[]; exclude: string[] },
-  options: { from?: string | undefined; to?: string | undefined; featuredOnly: boolean },
+  options: { from?: string | undefined; to?: string | undefined; featuredOnly: boolean; minPaperId?: number | undefined },
 ): { where: string; params: (string | number)[] } | null {
   const where: string[] = ['papers_fts MATCH ?'];
   const params: (string | number)[] = [match];
+  if (options.minPaperId !== undefined) {
+    where.push('papers_fts.rowid > CAST(? AS INTEGER)');
+    params.push(Math.floor(options.minPaperId));
+  }
   const categoryClause = (values: string[]): string => {
     const parts: string[] = [];
     for (const v of values) {

@@ -14,6 +14,9 @@ import { searchDeletionsAge } from './migrations/012_search_deletions_age.js';
 import { schemaChangeNotifications } from './migrations/013_schema_change_notifications.js';
 import { emailDigests } from './migrations/014_email_digests.js';
 import { people } from './migrations/015_people.js';
+import { semantic } from './migrations/016_semantic.js';
+import { forYou } from './migrations/017_for_you.js';
+import { savedSearches } from './migrations/018_saved_searches.js';
 
 /**
  * A schema change, as SQL for each engine. Both scripts make the same tables
@@ -44,6 +47,9 @@ export const migrations: readonly Migration[] = [
   schemaChangeNotifications,
   emailDigests,
   people,
+  semantic,
+  forYou,
+  savedSearches,
 ];
 
 export interface MigrateResult {

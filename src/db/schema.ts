@@ -308,6 +308,8 @@ export interface SubscribersTable {
   confirmed_at: string | null;
   unsubscribed_at: string | null;
   updated_at: string;
+  /** 1: a digest linked to an account carries its "For you" section (017). */
+  for_you: Generated<number>;
 }
 
 export type SuppressionReason = 'hard-bounce' | 'soft-bounces' | 'complaint' | 'manual';
@@ -478,6 +480,99 @@ export interface InstanceSettingsTable {
   updated_by: number | null;
 }
 
+export type EmbeddingModelStatus = 'building' | 'active' | 'retired';
+
+export interface EmbeddingModelsTable {
+  id: Generated<number>;
+  /** `builtin`, `onnx:<dir>` or `openai:<url>`: the EMBEDDER that made it. */
+  embedder: string;
+  /** What makes two models' vectors comparable (same fingerprint, same vectors). */
+  fingerprint: string;
+  dimensions: number;
+  /** Papers the built-in model was fitted on (0 for external embedders). */
+  corpus_size: Generated<number>;
+  /** The built-in model's parameters; null for external embedders. */
+  state: Uint8Array | null;
+  status: Generated<EmbeddingModelStatus>;
+  created_at: string;
+  activated_at: string | null;
+}
+
+export interface PaperVectorsTable {
+  model_id: number;
+  paper_id: number;
+  /** Float32 little-endian, unit length, `dimensions` long. */
+  vector: Uint8Array;
+  /** Write order for incremental ANN sync (SQLite: a counter; PostgreSQL: set by trigger to the transaction id). */
+  stamp: Generated<number>;
+}
+
+export interface NotInterestedTable {
+  user_id: number;
+  paper_id: number;
+  created_at: string;
+}
+
+export interface MutedKeywordsTable {
+  user_id: number;
+  /** Lower-cased, whitespace folded: one mute per spelling. */
+  keyword_key: string;
+  /** As typed. */
+  keyword: string;
+  created_at: string;
+}
+
+export type SearchMode = 'keyword' | 'semantic' | 'hybrid';
+
+export interface SavedSearchesTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  query: string;
+  mode: Generated<SearchMode>;
+  /** JSON: `{ categories?: string[], featuredOnly?: boolean }`. */
+  filters: Generated<string>;
+  email_alert: Generated<number>;
+  webhook_url: string | null;
+  webhook_secret: string | null;
+  feed_token: string;
+  /** Secret of the email alert's one-click "turn this alert off" link. */
+  alert_token: string;
+  /** Papers with a larger id are new to this search (the check job's watermark). */
+  checked_through: Generated<number>;
+  /** Least cosine similarity a new paper needs to match by meaning, under model `floor_model_id`. */
+  similarity_floor: number | null;
+  floor_model_id: number | null;
+  last_checked_at: string | null;
+  last_seen_at: string | null;
+  created_at: string;
+}
+
+export interface SavedSearchMatchesTable {
+  saved_search_id: number;
+  paper_id: number;
+  matched_at: string;
+  score: Generated<number>;
+  alerted_at: string | null;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'sent' | 'failed';
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  saved_search_id: number;
+  /** The JSON body sent. */
+  payload: string;
+  paper_count: Generated<number>;
+  status: Generated<WebhookDeliveryStatus>;
+  attempts: Generated<number>;
+  response_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  last_attempt_at: string | null;
+  sent_at: string | null;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   papers: PapersTable;
@@ -514,4 +609,11 @@ export interface DB {
   reports: ReportsTable;
   moderation_log: ModerationLogTable;
   instance_settings: InstanceSettingsTable;
+  embedding_models: EmbeddingModelsTable;
+  paper_vectors: PaperVectorsTable;
+  not_interested: NotInterestedTable;
+  muted_keywords: MutedKeywordsTable;
+  saved_searches: SavedSearchesTable;
+  saved_search_matches: SavedSearchMatchesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

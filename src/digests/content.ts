@@ -45,6 +45,26 @@ export interface DigestSelection {
   trending: number[];
   /** Papers matching the recipient's boosted keywords that are not in `trending`. */
   keywords: number[];
+  /**
+   * The "For you" section of a subscriber linked to an account
+   * (src/personal/digest-section.ts): papers frozen whole with their reason,
+   * since they need not be among the period's trending papers.
+   */
+  forYou?: ForYouPick[];
+}
+
+/** A paper of the "For you" section and why it is there. */
+export interface ForYouPick {
+  paper: DigestPaper;
+  reason: string;
+}
+
+/** What a subscriber linked to an account hides besides the subscription's muted keywords. */
+export interface PersonalMutes {
+  /** The account's muted keywords. */
+  mutedKeywords: readonly string[];
+  /** Ids of the papers the account marked not interested. */
+  dismissed: ReadonlySet<number>;
 }
 
 /** Most papers a run freezes: far more than any recipient's selection shows. */
@@ -181,14 +201,20 @@ export async function buildContent(
     .sort((a, b) => b.score - a.score || (a.published < b.published ? 1 : a.published > b.published ? -1 : b.id - a.id))
     .slice(0, MAX_DIGEST_PAPERS);
   if (ranked.length === 0) return { cadence, from, to, papers: [] };
+  return { cadence, from, to, papers: await digestPapers(database, ranked.map((r) => r.id)) };
+}
+
+/** Papers as a digest shows them (plain text), in the order of `ids`; unknown ids are left out. */
+export async function digestPapers(database: Database, ids: readonly number[]): Promise<DigestPaper[]> {
+  if (ids.length === 0) return [];
   const rows = await database.db
     .selectFrom('papers')
     .select(['id', 'arxiv_id', 'title', 'title_text', 'abstract', 'authors', 'categories', 'upvotes', 'comment_count', 'content_hash'])
-    .where('id', 'in', ranked.map((r) => r.id))
+    .where('id', 'in', [...ids])
     .execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
   const stored = await storedSentences(database, rows);
-  const papers = ranked.flatMap(({ id }): DigestPaper[] => {
+  return ids.flatMap((id): DigestPaper[] => {
     const row = byId.get(id);
     if (row === undefined) return [];
     const names = authorNames(row.authors);
@@ -207,7 +233,6 @@ export async function buildContent(
       },
     ];
   });
-  return { cadence, from, to, papers };
 }
 
 /** Keyword matcher: the whole keyword, case-insensitive, not inside a longer word (`GAN` is not in `organ`). */
@@ -268,23 +293,30 @@ export class DigestSelector {
     return hits;
   }
 
-  /** The recipient's sections, or null when there is nothing to send them. */
-  select(prefs: Preferences): DigestSelection | null {
+  /**
+   * The recipient's sections, or null when there is nothing to send them.
+   * `personal` (a subscriber linked to an account) adds the account's muted
+   * keywords and dismissed papers; such a selection is that person's alone
+   * and is not kept for others.
+   */
+  select(prefs: Preferences, personal?: PersonalMutes): DigestSelection | null {
     const key = JSON.stringify([prefs.paperCount, prefs.categories, prefs.keywords, prefs.mutedKeywords]);
-    if (this.selections.has(key)) return this.selections.get(key) ?? null;
+    const shared = personal === undefined || (personal.mutedKeywords.length === 0 && personal.dismissed.size === 0);
+    if (shared && this.selections.has(key)) return this.selections.get(key) ?? null;
     const inCategory = this.hitsOfCategories(prefs.categories);
-    const muted = prefs.mutedKeywords.filter((k) => k.trim() !== '').map((k) => this.hitsOfKeyword(k));
+    const muted = [...prefs.mutedKeywords, ...(personal?.mutedKeywords ?? [])].filter((k) => k.trim() !== '').map((k) => this.hitsOfKeyword(k));
     const boosted = prefs.keywords.filter((k) => k.trim() !== '').map((k) => this.hitsOfKeyword(k));
     const trending: number[] = [];
     const keywords: number[] = [];
     for (let i = 0; i < this.content.papers.length; i++) {
       if (!inCategory[i] || muted.some((hits) => hits[i])) continue;
+      if (personal !== undefined && personal.dismissed.has(this.content.papers[i]?.id ?? -1)) continue;
       if (trending.length < prefs.paperCount) trending.push(i);
       else if (keywords.length < MAX_KEYWORD_PAPERS && boosted.some((hits) => hits[i])) keywords.push(i);
       else if (keywords.length >= MAX_KEYWORD_PAPERS || boosted.length === 0) break;
     }
     const selection = trending.length === 0 && keywords.length === 0 ? null : { trending, keywords };
-    this.selections.set(key, selection);
+    if (shared) this.selections.set(key, selection);
     return selection;
   }
 }

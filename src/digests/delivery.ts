@@ -145,7 +145,11 @@ function parseSelection(json: string): DigestSelection {
   const value: unknown = JSON.parse(json);
   const list = (v: unknown): number[] => (Array.isArray(v) ? v.filter((i): i is number => Number.isInteger(i)) : []);
   if (typeof value !== 'object' || value === null) throw new Error('selection is not an object');
-  return { trending: list((value as Record<string, unknown>).trending), keywords: list((value as Record<string, unknown>).keywords) };
+  const record = value as Record<string, unknown>;
+  const selection: DigestSelection = { trending: list(record.trending), keywords: list(record.keywords) };
+  // Written by this program when the run was built (src/personal/digest-section.ts).
+  if (Array.isArray(record.forYou)) selection.forYou = record.forYou as NonNullable<DigestSelection['forYou']>;
+  return selection;
 }
 
 /**

@@ -36,6 +36,8 @@ interface PaperModel {
   upvotes: number;
   comments: number;
   categories: string;
+  /** Why it is in the "For you" section. */
+  why?: string;
 }
 
 interface SectionModel {
@@ -119,8 +121,10 @@ export function digestModel(content: DigestContent, selection: DigestSelection, 
   if (trending.length > 0) sections.push({ heading: 'Trending', papers: trending });
   const keywords = papersAt(content, selection.keywords, baseUrl);
   if (keywords.length > 0) sections.push({ heading: 'Matching your keywords', papers: keywords });
-  const first = trending[0] ?? keywords[0];
-  const count = trending.length + keywords.length;
+  const forYou = (selection.forYou ?? []).map((pick) => ({ ...paperModel(pick.paper, baseUrl), why: pick.reason }));
+  if (forYou.length > 0) sections.push({ heading: 'For you', papers: forYou });
+  const first = trending[0] ?? keywords[0] ?? forYou[0];
+  const count = trending.length + keywords.length + forYou.length;
   const period =
     content.cadence === 'weekly'
       ? `Papers featured ${DATE.format(asDate(content.from))} to ${DATE.format(asDate(content.to))}`
@@ -162,6 +166,7 @@ function paperHtml(paper: PaperModel): SafeHtml {
   return html`<tr><td style="padding:14px 0;border-top:1px solid ${RULE};${raw(FONT)}">
 <a href="${paper.pageUrl}" style="color:${LINK};font-size:17px;line-height:1.35;font-weight:bold;text-decoration:none;">${paper.title}</a>
 ${meta !== '' ? html`<div style="color:${MUTED};font-size:13px;line-height:1.5;padding-top:4px;">${meta}</div>` : ''}
+${paper.why !== undefined && paper.why !== '' ? html`<div style="color:${MUTED};font-size:13px;line-height:1.5;padding-top:4px;font-style:italic;">Why: ${paper.why}</div>` : ''}
 ${paper.summary !== '' ? html`<div style="color:${TEXT};font-size:15px;line-height:1.5;padding-top:6px;">${paper.summary}</div>` : ''}
 <div style="color:${MUTED};font-size:13px;line-height:1.5;padding-top:6px;"><a href="${paper.pageUrl}" style="color:${LINK};">Paper page</a> · <a href="${paper.pdfUrl}" style="color:${LINK};">PDF</a> · ${plural(paper.upvotes, 'upvote', 'upvotes')} · ${plural(paper.comments, 'comment', 'comments')}</div>
 </td></tr>`;
@@ -221,6 +226,7 @@ export function digestText(model: DigestModel): string {
       lines.push(`${i + 1}. ${paper.title}`);
       const meta = [paper.authors, paper.categories].filter((s) => s !== '').join(' · ');
       if (meta !== '') lines.push(`   ${meta}`);
+      if (paper.why !== undefined && paper.why !== '') lines.push(`   Why: ${paper.why}`);
       if (paper.summary !== '') lines.push(`   ${paper.summary}`);
       lines.push(`   ${plural(paper.upvotes, 'upvote', 'upvotes')} · ${plural(paper.comments, 'comment', 'comments')}`);
       lines.push(`   Paper page: ${paper.pageUrl}`, `   PDF: ${paper.pdfUrl}`, '');

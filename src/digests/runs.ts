@@ -9,6 +9,7 @@ import type { Config, Weekday } from '../config.js';
 import type { AppContext } from '../context.js';
 import type { Database } from '../db/connection.js';
 import type { DigestCadence, DigestRunStatus } from '../db/schema.js';
+import { recipientSelection } from '../personal/digest-section.js';
 import { preferencesOf } from '../subscriptions/preferences.js';
 import { buildContent, DigestSelector, type DigestContent, type DigestSelection } from './content.js';
 
@@ -62,7 +63,7 @@ export async function* audience(
   for (let after = afterId; ; ) {
     const rows = await database.db
       .selectFrom('subscribers as s')
-      .select(['s.id', 's.email', 's.cadence', 's.paper_count', 's.categories', 's.keywords', 's.muted_keywords'])
+      .select(['s.id', 's.email', 's.cadence', 's.paper_count', 's.categories', 's.keywords', 's.muted_keywords', 's.user_id', 's.for_you'])
       .where('s.status', '=', 'confirmed')
       .where('s.cadence', '=', content.cadence)
       .where('s.id', '>', after)
@@ -76,7 +77,8 @@ export async function* audience(
     after = rows[rows.length - 1]?.id ?? after;
     const members: AudienceMember[] = [];
     for (const row of rows) {
-      const selection = selector.select(preferencesOf(row));
+      // Linked to an account: its mutes and dismissals apply too, and it may get a For you section.
+      const selection = await recipientSelection(database, selector, preferencesOf(row), { userId: row.user_id, forYou: row.for_you === 1 });
       if (selection !== null) members.push({ subscriberId: row.id, email: row.email, selection });
     }
     yield members;

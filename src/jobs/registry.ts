@@ -1,6 +1,7 @@
 import { harvestHandler, harvestJob } from '../arxiv/jobs.js';
 import { planDigestsHandler, planDigestsJob, sendDigestHandler, sendDigestJob } from '../digests/jobs.js';
 import { digestHandler, digestJob } from '../papers/digest.js';
+import { embedHandler, embedJob } from '../semantic/jobs.js';
 import { pruneJobsHandler, pruneJobsJob } from './maintenance.js';
 import { JobRegistry } from './queue.js';
 
@@ -9,5 +10,6 @@ export function createRegistry(): JobRegistry {
   return new JobRegistry().register(pruneJobsJob, pruneJobsHandler).register(harvestJob, harvestHandler)
     .register(digestJob, digestHandler)
     .register(planDigestsJob, planDigestsHandler)
-    .register(sendDigestJob, sendDigestHandler);
+    .register(sendDigestJob, sendDigestHandler)
+    .register(embedJob, embedHandler);
 }

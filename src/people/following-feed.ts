@@ -15,6 +15,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Database } from '../db/connection.js';
 import type { FollowKind } from '../db/schema.js';
 import { entriesByIds, expandCategoryFilter, type FeedEntry } from '../feeds/feed.js';
+import { personalFilter } from '../personal/not-interested.js';
 import { searchKeyword } from '../search/keyword.js';
 import { followsOf, FOLLOW_KINDS, type Follow } from './follows.js';
 
@@ -247,7 +248,9 @@ export async function followingFeed(database: Database, userId: number, q: Follo
   const page = found.slice(0, q.limit);
   if (page.length === 0) return { items: [], next: null };
   const ids = page.map((p) => p.id);
-  const [entries, reasons] = await Promise.all([entriesByIds(database, ids), reasonsFor(database, followed, keywords, ids)]);
+  const [all, reasons, filter] = await Promise.all([entriesByIds(database, ids), reasonsFor(database, followed, keywords, ids), personalFilter(database, userId)]);
+  // Muted and dismissed papers leave the page; the cursor still moves past them.
+  const { kept: entries } = await filter.apply(all);
   const days = new Map(page.map((p) => [p.id, p.day]));
   const last = page[page.length - 1];
   return {

@@ -44,6 +44,8 @@ export interface KeywordOptions {
   to?: string;
   /** Only papers featured in the daily feed (and not hidden since). */
   featuredOnly?: boolean;
+  /** Only papers with a larger id (a saved search's new matches). */
+  minPaperId?: number;
   /** `all` for the search box, `any` for natural-language benchmark queries. */
   mode?: MatchMode;
   /** Skip the snippet (search-run does not need it). */
@@ -117,6 +119,7 @@ export async function searchKeyword(
       from: options.from,
       to: options.to,
       featuredOnly: options.featuredOnly === true,
+      minPaperId: options.minPaperId,
       window,
       windowed,
       counted,

@@ -28,6 +28,8 @@ import { sendError } from './errors.js';
 import { html, SafeHtml } from './html.js';
 import { layout, type AlternateFeed } from './layout.js';
 import { PageCache } from './page-cache.js';
+import { applyViewerFilter, hiddenNote, viewerFilter } from './for-you-pages.js';
+import type { PersonalFilter } from '../personal/not-interested.js';
 
 export const PAGE_SIZE = 50;
 
@@ -154,7 +156,7 @@ function cachedPage(cache: PageCache, handler: PageHandler): (req: FastifyReques
 const KIND_NAMES: Record<PeriodKind, string> = { date: 'day', week: 'week', month: 'month' };
 
 /** The daily feed of a period: tabs, previous/next with papers, filters, cards, pager. */
-async function renderPeriod(ctx: AppContext, period: Period, query: FeedQuery, canonical: string): Promise<SafeHtml> {
+async function renderPeriod(ctx: AppContext, period: Period, query: FeedQuery, canonical: string, filter: PersonalFilter | null): Promise<SafeHtml> {
   const { database } = ctx;
   const categories = query.category?.categories;
   const result = await listFeatured(database, {
@@ -165,6 +167,8 @@ async function renderPeriod(ctx: AppContext, period: Period, query: FeedQuery, c
     limit: PAGE_SIZE,
     offset: (query.page - 1) * PAGE_SIZE,
   });
+  // A signed-in viewer's muted and dismissed papers leave the page (it is never cached for them).
+  const shown = await applyViewerFilter(filter, result.entries);
   const adjacent = await adjacentFeaturedDays(database, period, categories);
   const linkTo = (day: string | null): string | null =>
     day === null ? null : `/papers/${period.kind}/${periodContaining(period.kind, day).id}${keep(query)}`;
@@ -192,7 +196,7 @@ ${
     ? html`<div class="empty"><p>No papers were featured ${period.kind === 'date' ? 'on this day' : `in this ${kindName}`}${query.category ? ` in ${query.category.name}` : ''}.</p>
 ${previous || next ? html`<p>Use the previous and next links above to reach the nearest ${kindName} with papers.</p>` : ''}</div>`
     : html`<p class="muted small">${result.total} ${result.total === 1 ? 'paper' : 'papers'}${result.total > PAGE_SIZE ? `, ${PAGE_SIZE} per page` : ''}, sorted by ${query.sort}.</p>
-${cardList(result, `Papers of ${periodLabel(period)}`)}
+${cardList({ ...result, entries: shown.kept }, `Papers of ${periodLabel(period)}`)}${hiddenNote(shown.hidden)}
 ${pager(canonical, query, result.total)}`
 }`;
   return layout(
@@ -243,10 +247,10 @@ export function feedRoutes(ctx: AppContext): FastifyPluginAsync {
       if (query === null) return reply;
       const day = await latestFeaturedDay(ctx.database, query.category?.categories);
       if (day === null) {
-        if (query.category) return renderPeriod(ctx, periodContaining('date', new Date().toISOString().slice(0, 10)), query, '/papers');
+        if (query.category) return renderPeriod(ctx, periodContaining('date', new Date().toISOString().slice(0, 10)), query, '/papers', await viewerFilter(ctx, req));
         return renderEmptyInstance(ctx);
       }
-      return renderPeriod(ctx, periodContaining('date', day), query, `/papers/date/${day}`);
+      return renderPeriod(ctx, periodContaining('date', day), query, `/papers/date/${day}`, await viewerFilter(ctx, req));
     };
     app.get('/', cachedPage(cache, latest));
     app.get('/papers', cachedPage(cache, latest));
@@ -260,7 +264,7 @@ export function feedRoutes(ctx: AppContext): FastifyPluginAsync {
         }
         const query = parseFeedQuery(req, reply);
         if (query === null) return reply;
-        return renderPeriod(ctx, period, query, `/papers/${kind}/${period.id}`);
+        return renderPeriod(ctx, period, query, `/papers/${kind}/${period.id}`, await viewerFilter(ctx, req));
       }));
     }
 
@@ -272,6 +276,7 @@ export function feedRoutes(ctx: AppContext): FastifyPluginAsync {
         limit: PAGE_SIZE,
         offset: (query.page - 1) * PAGE_SIZE,
       });
+      const shown = await applyViewerFilter(await viewerFilter(ctx, req), result.entries);
       const asOf = new Date(result.reference).toISOString().slice(0, 10);
       const heading = `Trending papers${query.category ? ` in ${query.category.name}` : ''}`;
       const body = html`<div class="feed-head"><h1>${heading}</h1></div>
@@ -289,7 +294,7 @@ ${[...ctx.config.arxivCategories].sort().map((c) => html`<option value="${c}"${c
 ${
   result.total === 0
     ? html`<div class="empty"><p>Nothing is trending${query.category ? ` in ${query.category.name}` : ''}: no papers were featured in the last week.</p></div>`
-    : html`${cardList(result, 'Trending papers')}${pager('/papers/trending', { ...query, sort: 'trending' }, result.total)}`
+    : html`${cardList({ ...result, entries: shown.kept }, 'Trending papers')}${hiddenNote(shown.hidden)}${pager('/papers/trending', { ...query, sort: 'trending' }, result.total)}`
 }`;
       return layout(
         {
@@ -326,6 +331,7 @@ ${
         limit: PAGE_SIZE,
         offset: (query.page - 1) * PAGE_SIZE,
       });
+      const shown = await applyViewerFilter(await viewerFilter(ctx, req), result.entries);
       const adjacent = await adjacentAnnouncedDays(ctx.database, day, categories);
       const own = { ...query, category: undefined };
       const dayLink = (d: string): string => `${path}${keep(own, { date: d })}`;
@@ -340,7 +346,7 @@ ${
   result.total === 0
     ? html`<div class="empty"><p>No papers were announced in ${name} on ${longDay(day)}.</p></div>`
     : html`<p class="muted small">${result.total} ${result.total === 1 ? 'paper' : 'papers'}.</p>
-${cardList(result, `Papers in ${name}`)}
+${cardList({ ...result, entries: shown.kept }, `Papers in ${name}`)}${hiddenNote(shown.hidden)}
 ${pager(path, { ...own, date: day } as FeedQuery, result.total)}`
 }`;
       return layout({ title: `${title}, ${longDay(day)} · Paperboy`, description: `New papers in ${title}.`, alternates, math: true }, body);

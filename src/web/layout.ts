@@ -9,7 +9,7 @@ export interface AlternateFeed {
   type: 'application/rss+xml' | 'application/atom+xml' | 'text/markdown';
 }
 
-export type NavSection = 'daily' | 'trending' | 'search' | 'submit' | 'api' | null;
+export type NavSection = 'daily' | 'trending' | 'for-you' | 'search' | 'submit' | 'api' | null;
 
 export interface PageOptions {
   title: string;
@@ -89,6 +89,7 @@ ${
 <nav class="site-nav" aria-label="Main">
 ${navLink('/papers', 'Daily', section === 'daily')}
 ${navLink('/papers/trending', 'Trending', section === 'trending')}
+${navLink('/for-you', 'For you', section === 'for-you')}
 ${navLink('/search', 'Search', section === 'search')}
 ${navLink('/papers/submit', 'Submit', section === 'submit')}
 ${navLink('/api/docs', 'API', section === 'api')}

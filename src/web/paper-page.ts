@@ -20,6 +20,7 @@ import { findCategory } from '../papers/taxonomy.js';
 import { categoryChips, featuredLabel, lead, paperPath } from './card.js';
 import { claimsPagePart } from './claim-pages.js';
 import { collectionsPart } from './collection-pages.js';
+import { similarPart } from './similar-pages.js';
 import { discussionSection, loadDiscussion, viewerEtagPart } from './comment-routes.js';
 import { csrfProtection, type CsrfProtection } from './csrf.js';
 import { shortDay } from './dates.js';
@@ -121,7 +122,7 @@ export interface PaperPagePart {
 export type PaperPagePartLoader = (ctx: AppContext, req: FastifyRequest, reply: FastifyReply, paper: Paper) => Promise<PaperPagePart>;
 
 /** The parts every paper page shows, in side-column order. */
-const PAGE_PARTS: readonly PaperPagePartLoader[] = [claimsPagePart, collectionsPart, curationPart];
+const PAGE_PARTS: readonly PaperPagePartLoader[] = [claimsPagePart, collectionsPart, curationPart, similarPart];
 
 function authorsBlock(paper: Paper, verified: ReadonlyMap<string, string>): SafeHtml {
   if (paper.authors.length === 0) return html`<p class="authors muted">Authors unknown</p>`;

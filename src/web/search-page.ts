@@ -1,7 +1,7 @@
 /**
  * The search page `/search?q=`: one box with filters (category, announcement
- * date range, featured only), highlighted snippets, pagination, and clear
- * empty and error states. Bad query syntax never fails: the parser falls back
+ * date range, featured only) and a mode (hybrid by default, keyword, or by
+ * meaning), highlighted snippets, pagination, and clear empty and error states. Bad query syntax never fails: the parser falls back
  * to plain terms, and a query with nothing searchable says so.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -9,8 +9,9 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { entriesByIds, expandCategoryFilter } from '../feeds/feed.js';
 import { isDay } from '../feeds/periods.js';
-import { searchKeyword } from '../search/keyword.js';
+import { MEANING_WINDOW, searchPapers, SEARCH_MODES, type SearchMode, type SearchResult } from '../search/search.js';
 import { paperCard } from './card.js';
+import { hideForViewer } from './for-you-pages.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
 import { rateLimit } from './rate-limits.js';
@@ -24,6 +25,7 @@ const searchQuerySchema = z.object({
   from: z.string().optional(),
   to: z.string().optional(),
   featured: z.enum(['1', 'on', 'true']).optional(),
+  mode: z.enum(SEARCH_MODES, { error: 'must be hybrid, keyword or semantic' }).optional(),
   page: z.coerce.number().int().min(1).max(MAX_PAGE, `must be at most ${MAX_PAGE}`).optional(),
 });
 
@@ -33,8 +35,15 @@ interface SearchForm {
   from: string;
   to: string;
   featured: boolean;
+  mode: SearchMode;
   page: number;
 }
+
+const MODE_LABELS: Readonly<Record<SearchMode, string>> = {
+  hybrid: 'Hybrid (words and meaning)',
+  keyword: 'Keyword',
+  semantic: 'By meaning',
+};
 
 function searchForm(form: SearchForm): SafeHtml {
   return html`<form class="filters" method="get" action="/search" role="search" aria-label="Search papers">
@@ -46,6 +55,8 @@ function searchForm(form: SearchForm): SafeHtml {
 <input type="date" name="from" value="${form.from}"></label>
 <label>to
 <input type="date" name="to" value="${form.to}"></label>
+<label>Mode
+<select name="mode">${(['hybrid', 'keyword', 'semantic'] as const).map((m) => html`<option value="${m}"${form.mode === m ? html` selected` : ''}>${MODE_LABELS[m]}</option>`)}</select></label>
 <label class="check"><input type="checkbox" name="featured" value="1"${form.featured ? html` checked` : ''}> Featured only</label>
 <button type="submit">Search</button>
 </form>`;
@@ -57,6 +68,7 @@ const TIPS = html`<section aria-labelledby="tips"><h2 id="tips">Search tips</h2>
 <li>Exact phrase: <code>"large language model"</code>; leave words out: <code>transformer -vision</code></li>
 <li>Fields: <code>author:bengio</code>, <code>title:diffusion</code>, <code>cat:cs.CL</code> or a whole archive <code>cat:math</code></li>
 <li>Titles count most, then authors, then abstracts.</li>
+<li>Hybrid (the default) also finds papers that say the same thing in other words; <em>By meaning</em> ranks by meaning alone, <em>Keyword</em> by the words alone.</li>
 </ul></section>`;
 
 function pageLink(form: SearchForm, page: number): string {
@@ -65,6 +77,7 @@ function pageLink(form: SearchForm, page: number): string {
   if (form.from) params.set('from', form.from);
   if (form.to) params.set('to', form.to);
   if (form.featured) params.set('featured', '1');
+  if (form.mode !== 'hybrid') params.set('mode', form.mode);
   if (page > 1) params.set('page', String(page));
   return `/search?${params.toString()}`;
 }
@@ -84,6 +97,23 @@ function render(form: SearchForm, content: SafeHtml, status: 'ok' | 'error' = 'o
   );
 }
 
+const ORDER: Readonly<Record<SearchMode, string>> = {
+  keyword: 'best matches first',
+  semantic: 'closest in meaning first',
+  hybrid: 'best matches by words and meaning first',
+};
+
+function resultCount(result: SearchResult, total: number): string {
+  if (result.mode === 'keyword') return `${result.totalIsLowerBound ? 'More than ' : ''}${total.toLocaleString('en')} ${total === 1 ? 'result' : 'results'}`;
+  return `${result.totalIsLowerBound ? `The ${MEANING_WINDOW} best` : total.toLocaleString('en')} ${total === 1 ? 'result' : 'results'}`;
+}
+
+/** Says so when a search by meaning ran by keyword only. */
+function fallbackNote(result: SearchResult): SafeHtml | '' {
+  if (result.semanticUnavailable === undefined) return '';
+  return html`<div class="notice" role="note"><p>Searched by keyword only: ${result.semanticUnavailable}.</p></div>`;
+}
+
 /** Renders `/search` for the request's query string. */
 export async function renderSearchPage(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const send = (page: SafeHtml, code = 200): FastifyReply => reply.code(code).type('text/html; charset=utf-8').send(page.value);
@@ -95,11 +125,15 @@ export async function renderSearchPage(ctx: AppContext, req: FastifyRequest, rep
     from: text(raw.from),
     to: text(raw.to),
     featured: raw.featured !== undefined,
+    mode: 'hybrid',
     page: 1,
   };
   const parsed = searchQuerySchema.safeParse(raw);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-  if (parsed.success) form.page = parsed.data.page ?? 1;
+  if (parsed.success) {
+    form.page = parsed.data.page ?? 1;
+    form.mode = parsed.data.mode ?? 'hybrid';
+  }
   if (form.from && !isDay(form.from)) problems.push(`from: "${form.from}" is not a date (YYYY-MM-DD)`);
   if (form.to && !isDay(form.to)) problems.push(`to: "${form.to}" is not a date (YYYY-MM-DD)`);
   if (form.from && form.to && isDay(form.from) && isDay(form.to) && form.from > form.to) problems.push('from: must not be after "to"');
@@ -113,12 +147,13 @@ export async function renderSearchPage(ctx: AppContext, req: FastifyRequest, rep
   }
   if (form.q === '') return send(render(form, TIPS));
 
-  const result = await searchKeyword(ctx.database, form.q, {
+  const result = await searchPapers(ctx, form.q, {
+    mode: form.mode,
     limit: RESULTS_PER_PAGE,
     offset: (form.page - 1) * RESULTS_PER_PAGE,
-    categories,
-    from: form.from || undefined,
-    to: form.to || undefined,
+    ...(categories !== undefined ? { categories } : {}),
+    ...(form.from ? { from: form.from } : {}),
+    ...(form.to ? { to: form.to } : {}),
     featuredOnly: form.featured,
   });
   if (result.problem !== undefined) {
@@ -134,11 +169,12 @@ export async function renderSearchPage(ctx: AppContext, req: FastifyRequest, rep
       ),
     );
   }
-  const entries = await entriesByIds(ctx.database, result.hits.map((h) => h.paperId));
+  // A signed-in viewer's muted and dismissed papers leave their results.
+  const entries = await hideForViewer(ctx, req, await entriesByIds(ctx.database, result.hits.map((h) => h.paperId)));
   const snippets = new Map(result.hits.map((h) => [h.paperId, h.snippet]));
   const pages = Math.min(MAX_PAGE, Math.ceil(total / RESULTS_PER_PAGE));
   const first = (form.page - 1) * RESULTS_PER_PAGE + 1;
-  const content = html`<p class="muted small" role="status">${result.totalIsLowerBound ? 'More than ' : ''}${total.toLocaleString('en')} ${total === 1 ? 'result' : 'results'}; showing ${first}–${first + result.hits.length - 1}, best matches first.</p>
+  const content = html`${fallbackNote(result)}<p class="muted small" role="status">${resultCount(result, total)}; showing ${first}–${first + result.hits.length - 1}, ${ORDER[result.mode]}.</p>
 <ol class="cards" aria-label="Search results">${entries.map((e) => paperCard(e, { snippet: snippets.get(e.paper.id) }))}</ol>
 ${
   pages > 1

@@ -103,6 +103,9 @@ ${
 </form>
 </section>
 ${digest}
+<section aria-labelledby="muted-link-h"><h2 id="muted-link-h">Muted keywords and papers</h2>
+<p><a href="/settings/muted">Mute keywords, and see the papers you marked "not interested"</a>: they leave your feeds, search results, For you and digest.</p>
+</section>
 <section aria-labelledby="data-h"><h2 id="data-h">Your data</h2>
 <p><a href="/settings/export.json" download>Download everything Paperboy holds about you (JSON)</a></p>
 <form method="post" action="/settings/delete" class="account-form danger">${field}

@@ -24,6 +24,7 @@ import { emailProblem, findUserById } from '../accounts/users.js';
 import type { AppContext } from '../context.js';
 import type { DigestCadence, SuppressionReason } from '../db/schema.js';
 import { CADENCES, MAX_PAPER_COUNT, PREFERENCES, preferencesOf, type Preferences } from '../subscriptions/preferences.js';
+import { setDigestForYou } from '../personal/digest-section.js';
 import { CADENCE_LABEL } from '../subscriptions/subscription-mail.js';
 import {
   accountSubscriptions,
@@ -55,6 +56,9 @@ const PreferencesForm = z.object({
   categories: text(2000),
   keywords: text(2000),
   mutedKeywords: text(2000),
+  /** The "For you" checkbox (present: on) and the mark that it was on the form (accounts only). */
+  forYou: z.string().max(10).optional(),
+  forYouShown: z.string().max(10).optional(),
 });
 type PreferencesInput = z.infer<typeof PreferencesForm>;
 type Problems = Partial<Record<keyof PreferencesInput | 'email' | 'form', string>>;
@@ -295,14 +299,17 @@ ${field('paperCount', 'Papers per digest', 'number', values.paperCount, problems
 ${field('categories', 'Categories', 'text', values.categories, problems.categories, html`autocomplete="off" spellcheck="false"`, 'arXiv categories or archives, e.g. cs.LG, hep-th, math. Empty: every category.')}
 ${field('keywords', 'Keywords to boost', 'text', values.keywords, problems.keywords, html`autocomplete="off"`, 'Comma-separated. Papers that mention them get a section of their own.')}
 ${field('mutedKeywords', 'Muted keywords', 'text', values.mutedKeywords, problems.mutedKeywords, html`autocomplete="off"`, 'Comma-separated. Papers that mention them are left out.')}
-<button type="submit">Save preferences</button>
-</form>
 ${
   subscriber.user_id !== null
-    ? html`<section aria-labelledby="for-you-h" class="panel"><h2 id="for-you-h">For you</h2>
-<p>This address belongs to a Paperboy account. Personal recommendations from your account's upvotes will appear in a "For you" section of the digest once Paperboy makes them; nothing is needed from you.</p></section>`
+    ? html`<fieldset class="choice" id="for-you"><legend>For you</legend>
+<input type="hidden" name="forYouShown" value="1">
+<label><input type="checkbox" name="forYou" value="1"${(values.forYouShown === undefined ? subscriber.for_you === 1 : values.forYou !== undefined) ? html` checked` : ''}> Add a "For you" section: up to 5 recent papers picked from your account's upvotes, collections and follows, each with the reason</label>
+<p class="field-hint">This address belongs to a Paperboy account, so the digest also leaves out papers matching the account's <a href="/settings/muted">muted keywords</a> and the papers it marked "not interested".</p>
+</fieldset>`
     : ''
 }
+<button type="submit">Save preferences</button>
+</form>
 ${
   subscriber.status === 'unsubscribed'
     ? ''
@@ -392,6 +399,7 @@ ${notice(html`<strong>${confirmed.email}</strong> will get Paperboy's trending p
       const result = parsePreferences(form.data);
       if (!result.ok) return preferencesPage(req, reply, subscriber, form.data, result.problems, 400);
       await updatePreferences(ctx.database, subscriber.id, result.prefs);
+      if (subscriber.user_id !== null && form.data.forYouShown !== undefined) await setDigestForYou(ctx.database, subscriber.id, form.data.forYou !== undefined);
       reply.header('referrer-policy', 'no-referrer');
       return reply.redirect(`/subscription/${subscriber.link_token}?saved=1`, 303);
     });

@@ -12,6 +12,7 @@ import { createScratchSchema } from '../../src/db/postgres.js';
 import { applyCategoryRule } from '../../src/feeds/featuring.js';
 import { importPaths } from '../../src/ingest/import.js';
 import { createLogger } from '../../src/log.js';
+import { embedAll } from '../../src/semantic/jobs.js';
 import { tempDataDir } from './cli.js';
 import { envFor, freshLocation, instanceEnv, testEngine, testServerUrl } from './database.js';
 import { sharedData } from './shared-data.js';
@@ -38,8 +39,9 @@ export async function emptyApp(env: Record<string, string> = {}): Promise<TestAp
 }
 
 /**
- * An app with the real arXiv records of the shared data folder imported and the
- * default auto-feature rule applied, as `paperboy import` leaves an instance.
+ * An app with the real arXiv records of the shared data folder imported, the
+ * default auto-feature rule applied and every paper embedded by the built-in
+ * model, as `paperboy import` and the worker's first embed job leave an instance.
  */
 export async function importedApp(env: Record<string, string> = {}): Promise<TestApp> {
   const template = await importedTemplate();
@@ -47,6 +49,7 @@ export async function importedApp(env: Record<string, string> = {}): Promise<Tes
     const testApp = await emptyApp(env);
     await importPaths(testApp.ctx.database, [join(sharedData().dir, 'arxiv')]);
     await applyCategoryRule(testApp.ctx.database, testApp.ctx.config.arxivCategories);
+    await embedAll(testApp.ctx);
     return testApp;
   }
   const dataDir = tempDataDir();
@@ -97,6 +100,7 @@ async function importedTemplate(): Promise<DatabaseLocation | null> {
   try {
     await migrate(database);
     await importPaths(database, [join(sharedData().dir, 'arxiv')]);
+    await embedAll({ config: loadConfig(envFor(dataDir, location)), log: createLogger('silent'), database });
   } finally {
     // Closing checkpoints SQLite's WAL into the file that is copied.
     await database.close();

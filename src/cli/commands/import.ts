@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { createContext } from '../../context.js';
+import { embedJobSpec } from '../../semantic/jobs.js';
 import { applyCategoryRule } from '../../feeds/featuring.js';
 import { enqueue, jobSpec } from '../../jobs/queue.js';
 import { digestJob } from '../../papers/digest.js';
@@ -96,6 +97,7 @@ export function importCommand(): Command {
         // A running server's worker writes the new papers' digests; otherwise the next `serve` does.
         if (summary.imported > 0) {
           await enqueue(ctx.database.db, jobSpec(digestJob, { sweep: false }, { uniqueKey: `papers.digest:import:${Date.now()}` }));
+          await enqueue(ctx.database.db, embedJobSpec('import'));
         }
         if (opts.json === true) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
         else printSummary(summary);

@@ -10,10 +10,14 @@ import { loadConfig } from '../../config.js';
 import { createContext } from '../../context.js';
 import { importPaths } from '../../ingest/import.js';
 import { createLogger } from '../../log.js';
+import type { Database } from '../../db/connection.js';
 import { searchKeyword } from '../../search/keyword.js';
 import { parseQuery } from '../../search/query.js';
+import { builtinEmbedder, DEFAULT_DIMENSIONS, fitBuiltinModel } from '../../semantic/builtin.js';
+import { dot } from '../../semantic/embedder.js';
+import { FUSION, fuseRankings, type FusionParams } from '../../semantic/fusion.js';
 import { UsageError } from '../usage.js';
-import { parseOptions, SEARCH_MODES, SEMANTIC_UNAVAILABLE } from './search.js';
+import { parseOptions, SEARCH_MODES } from './search.js';
 
 const weightsSchema = z
   .string()
@@ -31,7 +35,19 @@ const optionsSchema = z.object({
   k: z.coerce.number().int().min(1).max(10_000).default(100),
   tag: z.string().regex(/^\S+$/, 'no spaces').default('paperboy'),
   weights: weightsSchema.optional(),
+  dimensions: z.coerce.number().int().min(8).max(1024).default(DEFAULT_DIMENSIONS),
+  fusionK: z.coerce.number().min(0).max(10_000).default(FUSION.k),
+  keywordWeight: z.coerce.number().min(0).max(100).default(FUSION.keywordWeight),
+  semanticWeight: z.coerce.number().min(0).max(100).default(FUSION.semanticWeight),
+  depth: z.coerce.number().int().min(1).max(10_000).default(FUSION.depth),
 });
+
+type Options = z.infer<typeof optionsSchema>;
+
+interface Ranked {
+  paperId: number;
+  score: number;
+}
 
 /** One BEIR query: `{_id, text}`. */
 export interface BeirQuery {
@@ -63,6 +79,38 @@ export async function readBeirQueries(file: string): Promise<BeirQuery[]> {
   return queries;
 }
 
+/** Paper id → BEIR document id (the imported arXiv id without `beir:`). */
+async function beirIds(database: Database): Promise<Map<number, string>> {
+  const rows = await database.db.selectFrom('papers').select(['id', 'arxiv_id']).execute();
+  return new Map(rows.map((r) => [r.id, r.arxiv_id.startsWith('beir:') ? r.arxiv_id.slice(5) : r.arxiv_id]));
+}
+
+/**
+ * Fits the built-in embedder on every imported paper (the corpus is the
+ * instance), embeds papers and queries and ranks each query's papers by exact
+ * cosine: the ground truth an ANN index approximates.
+ */
+async function semanticRankings(database: Database, queries: readonly BeirQuery[], opts: Options): Promise<Ranked[][]> {
+  const rows = await database.db
+    .selectFrom('papers')
+    .select(['id', 'title_text', (eb) => eb.fn.coalesce('abstract_text', 'abstract').as('abstract')])
+    .orderBy('id')
+    .execute();
+  // The same text the embed job uses (src/semantic/models.ts).
+  const texts = rows.map((r) => `${r.title_text.trim()}\n\n${r.abstract.trim()}`);
+  const model = fitBuiltinModel(texts, { dimensions: opts.dimensions });
+  const embedder = builtinEmbedder(model, 'search-run');
+  const documents = await embedder.embed(texts, 'document');
+  const queryVectors = await embedder.embed(queries.map((q) => q.text), 'query');
+  const want = opts.mode === 'hybrid' ? Math.max(opts.k, opts.depth) : opts.k;
+  return queryVectors.map((qv) => {
+    const scored = documents.map((dv, i) => ({ paperId: rows[i]!.id, score: dot(qv, dv) }));
+    // A query with no known word has a zero vector: it finds nothing rather than everything.
+    if (scored.every((s) => s.score === 0)) return [];
+    return scored.sort((a, b) => b.score - a.score || a.paperId - b.paperId).slice(0, want);
+  });
+}
+
 export function searchRunCommand(): Command {
   return new Command('search-run')
     .description(
@@ -76,9 +124,13 @@ export function searchRunCommand(): Command {
     .addOption(new Option('--k <n>', 'results per query').default('100'))
     .addOption(new Option('--tag <name>', 'run tag (last TREC column)').default('paperboy'))
     .addOption(new Option('--weights <t,a,b>', 'BM25 column weights title,authors,abstract (for tuning)'))
+    .addOption(new Option('--dimensions <n>', 'built-in embedder dimensions (semantic, hybrid)').default(String(DEFAULT_DIMENSIONS)))
+    .addOption(new Option('--fusion-k <k>', 'reciprocal rank fusion offset k (hybrid)').default(String(FUSION.k)))
+    .addOption(new Option('--keyword-weight <w>', 'weight of the keyword ranking (hybrid)').default(String(FUSION.keywordWeight)))
+    .addOption(new Option('--semantic-weight <w>', 'weight of the semantic ranking (hybrid)').default(String(FUSION.semanticWeight)))
+    .addOption(new Option('--depth <n>', 'how many of each ranking are fused (hybrid)').default(String(FUSION.depth)))
     .action(async (raw: unknown) => {
       const opts = parseOptions(optionsSchema, raw);
-      if (opts.mode !== 'keyword') throw new UsageError(`--mode ${opts.mode}: ${SEMANTIC_UNAVAILABLE}`);
       for (const [name, file] of [['--corpus', opts.corpus], ['--queries', opts.queries]] as const) {
         if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${name}: no such file: ${file}`);
       }
@@ -90,18 +142,32 @@ export function searchRunCommand(): Command {
         try {
           const summary = await importPaths(ctx.database, [opts.corpus]);
           if (summary.imported === 0) throw new UsageError(`--corpus: no documents imported from ${opts.corpus}`);
+          const docIds = await beirIds(ctx.database);
+          const semantic = opts.mode === 'keyword' ? null : await semanticRankings(ctx.database, queries, opts);
           const lines: string[] = [];
-          for (const q of queries) {
-            // Natural-language questions: every word an OR'ed term, as BM25 baselines do.
-            const result = await searchKeyword(ctx.database, parseQuery(q.text), {
-              limit: opts.k,
-              mode: 'any',
-              snippets: false,
-              count: false,
-              ...(opts.weights !== undefined ? { weights: opts.weights } : {}),
-            });
-            result.hits.forEach((h, i) => {
-              const docId = h.arxivId.startsWith('beir:') ? h.arxivId.slice(5) : h.arxivId;
+          for (const [qi, q] of queries.entries()) {
+            const ranked: Ranked[] = [];
+            const semanticHits = semantic?.[qi] ?? [];
+            if (opts.mode === 'semantic') ranked.push(...semanticHits.slice(0, opts.k));
+            else {
+              // Natural-language questions: every word an OR'ed term, as BM25 baselines do.
+              const result = await searchKeyword(ctx.database, parseQuery(q.text), {
+                limit: opts.mode === 'hybrid' ? Math.max(opts.k, opts.depth) : opts.k,
+                mode: 'any',
+                snippets: false,
+                count: false,
+                ...(opts.weights !== undefined ? { weights: opts.weights } : {}),
+              });
+              const keywordHits = result.hits.map((h) => ({ paperId: h.paperId, score: h.score }));
+              if (opts.mode === 'keyword') ranked.push(...keywordHits);
+              else {
+                const params: FusionParams = { k: opts.fusionK, keywordWeight: opts.keywordWeight, semanticWeight: opts.semanticWeight, depth: opts.depth };
+                const fused = fuseRankings(keywordHits.map((h) => h.paperId), semanticHits.map((h) => h.paperId), params);
+                ranked.push(...fused.slice(0, opts.k).map((f) => ({ paperId: f.id, score: f.score })));
+              }
+            }
+            ranked.forEach((h, i) => {
+              const docId = docIds.get(h.paperId) ?? String(h.paperId);
               lines.push(`${q.id} Q0 ${docId} ${i + 1} ${h.score.toFixed(6)} ${opts.tag}`);
             });
           }

@@ -2,19 +2,15 @@ import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '../../config.js';
 import { createContext } from '../../context.js';
-import { searchKeyword, type KeywordHit } from '../../search/keyword.js';
+import { searchPapers, SEARCH_MODES, type SearchHit } from '../../search/search.js';
 import { UsageError } from '../usage.js';
 
-/** Search modes of the spec; only keyword exists until the embeddings milestone. */
-export const SEARCH_MODES = ['keyword', 'semantic', 'hybrid'] as const;
-
-/** Why semantic and hybrid modes are refused for now. */
-export const SEMANTIC_UNAVAILABLE = 'not available yet: the semantic index arrives with the embeddings milestone';
+export { SEARCH_MODES };
 
 const optionsSchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(10),
   json: z.boolean().optional(),
-  mode: z.enum(SEARCH_MODES).default('keyword'),
+  mode: z.enum(SEARCH_MODES, { error: 'must be keyword, semantic or hybrid' }).default('hybrid'),
 });
 
 /** Parses zod-validated options or throws a UsageError listing every problem. */
@@ -29,7 +25,7 @@ export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown): z.in
 const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
 
 /** Snippet HTML as one terminal line: marks in bold on a TTY, in brackets otherwise. */
-function snippetLine(hit: KeywordHit, tty: boolean): string {
+function snippetLine(hit: SearchHit, tty: boolean): string {
   const [open, close] = tty ? ['\x1b[1m', '\x1b[22m'] : ['[', ']'];
   return hit.snippet.value
     .replaceAll('<mark>', open)
@@ -41,23 +37,31 @@ function snippetLine(hit: KeywordHit, tty: boolean): string {
 
 export function searchCommand(): Command {
   return new Command('search')
-    .description('Search the papers (keyword mode: field-weighted BM25). Syntax: "phrase", -exclusion, author:, title:, cat:.')
+    .description(
+      'Search the papers: hybrid (keyword and meaning fused, the default), keyword (field-weighted BM25) or semantic. ' +
+        'Syntax: "phrase", -exclusion, author:, title:, cat:.',
+    )
     .argument('<query...>', 'the query (several arguments are joined with spaces)')
     .addOption(new Option('--limit <n>', 'number of results').default('10'))
-    .addOption(new Option('--mode <mode>', `search mode: ${SEARCH_MODES.join(', ')}`).default('keyword'))
+    .addOption(new Option('--mode <mode>', `search mode: ${SEARCH_MODES.join(', ')}`).default('hybrid'))
     .option('--json', 'print the results as JSON')
     // `-term` is query syntax, not an option: unknown options go to the query.
     .allowUnknownOption()
     .action(async (words: string[], raw: unknown) => {
       const opts = parseOptions(optionsSchema, raw);
-      if (opts.mode !== 'keyword') throw new UsageError(`--mode ${opts.mode}: ${SEMANTIC_UNAVAILABLE}`);
       const query = words.join(' ');
       const ctx = await createContext(loadConfig());
       try {
-        const result = await searchKeyword(ctx.database, query, { limit: opts.limit });
+        const result = await searchPapers(ctx, query, { limit: opts.limit, mode: opts.mode });
         if (opts.json === true) {
           const hits = result.hits.map((h) => ({ ...h, snippet: h.snippet.value }));
-          process.stdout.write(JSON.stringify({ total: result.total, totalIsLowerBound: result.totalIsLowerBound, problem: result.problem, hits }, null, 2) + '\n');
+          process.stdout.write(
+            JSON.stringify(
+              { mode: result.mode, semanticUnavailable: result.semanticUnavailable, total: result.total, totalIsLowerBound: result.totalIsLowerBound, problem: result.problem, hits },
+              null,
+              2,
+            ) + '\n',
+          );
           return;
         }
         if (result.problem !== undefined) {
@@ -69,7 +73,10 @@ export function searchCommand(): Command {
           return;
         }
         const tty = process.stdout.isTTY === true;
-        const lines = [`${result.totalIsLowerBound ? 'more than ' : ''}${result.total ?? result.hits.length} results`];
+        const lines = [
+          ...(result.semanticUnavailable !== undefined ? [`(keyword only: ${result.semanticUnavailable})`] : []),
+          `${result.totalIsLowerBound ? 'more than ' : ''}${result.total ?? result.hits.length} results (${result.mode})`,
+        ];
         result.hits.forEach((h, i) => {
           lines.push(`${String(i + 1).padStart(3)}. ${h.arxivId}  ${h.title}`);
           if (h.authorsText !== '') lines.push(`     ${h.authorsText}`);

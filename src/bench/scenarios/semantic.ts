@@ -1,0 +1,135 @@
+/**
+ * Search by meaning at scale: the built-in model fitted on the instance's own
+ * papers and every paper embedded (fit time, embedding throughput), the first
+ * ANN index build of this process, then 200 mixed queries in hybrid and
+ * semantic mode through `searchPapers` as the search page runs them, and the
+ * similar papers of 200 papers (each asked once, so no cache answers).
+ *
+ * It uses the search scenario's database (bench-out/db/, built if missing)
+ * and leaves the vectors in it, so a rerun measures queries only; delete the
+ * vectors (or the directory) to time embedding again.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openDatabase } from '../../db/connection.js';
+import { activeModel, vectorCoverage } from '../../db/vector-store.js';
+import { loadConfig } from '../../config.js';
+import { createLogger } from '../../log.js';
+import { searchPapers, type SearchMode } from '../../search/search.js';
+import { embedAll } from '../../semantic/jobs.js';
+import { similarPapers } from '../../semantic/similar.js';
+import { nearestPapers } from '../../semantic/vector-index.js';
+import { embedQuery } from '../../semantic/models.js';
+import { ensureCorpus } from '../corpus.js';
+import { generateQueries } from '../generate.js';
+import { formatCount, formatDuration } from '../measure.js';
+import type { Scenario, ScenarioOptions, ScenarioResult, TargetCheck } from '../scenario.js';
+import { ensureDatabase, summarize, type LatencySummary } from './search.js';
+
+const QUERY_COUNT = 200;
+const WARMUP_COUNT = 20;
+const SIMILAR_COUNT = 200;
+const LIMIT = 20;
+const TARGET_PAPERS = 1_000_000;
+const TARGETS = { hybrid: 100, similar: 20 } as const;
+
+const fmtMs = (ms: number): string => (Number.isNaN(ms) ? 'n/a' : `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`);
+const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
+
+function row(label: string, s: LatencySummary): string[] {
+  return [label, String(s.n), fmtMs(s.p50), fmtMs(s.p95), fmtMs(s.p99), fmtMs(s.max)];
+}
+
+export const semanticScenario: Scenario = {
+  name: 'semantic',
+  description: 'built-in embedder fit and throughput, first ANN build, hybrid/semantic search and similar-papers latency',
+  async run(opts: ScenarioOptions): Promise<ScenarioResult> {
+    const corpus = await ensureCorpus(opts.outDir, opts.papers, opts.seed, opts.log);
+    const params = { engine: opts.engine, papers: opts.papers, seed: opts.seed, queries: QUERY_COUNT, similar: SIMILAR_COUNT, limit: LIMIT };
+    const title = `Search by meaning: ${formatCount(opts.papers)} synthetic papers (${opts.engine})`;
+    const built = await ensureDatabase(opts, corpus, 'search');
+    if ('error' in built) return { scenario: 'semantic', title, params, checks: [], tables: [], notes: [built.error], raw: { error: built.error }, ok: false };
+    // A fresh directory for this process's index files, so the first query times a build.
+    const indexDir = join(opts.outDir, 'tmp', `semantic-index-${opts.engine}`);
+    await rm(indexDir, { recursive: true, force: true });
+    const database = openDatabase(built.location, { dataDir: indexDir });
+    const ctx = { config: loadConfig({ ...built.env, PAPERBOY_DATA_DIR: indexDir }), log: createLogger('warn'), database };
+    try {
+      opts.log('embedding: fitting the built-in model (if none) and embedding every paper without a vector');
+      const t0 = process.hrtime.bigint();
+      const embedded = await embedAll(ctx);
+      const embedMs = ms(t0);
+      const model = await activeModel(database);
+      if (model === null) throw new Error(`no active model after embedding: ${embedded.planned}`);
+      const coverage = await vectorCoverage(database, model.id);
+      opts.log(`embedded ${formatCount(embedded.written)} papers in ${formatDuration(embedMs)} (${embedded.planned})`);
+
+      opts.log('building this process\'s ANN index (first query)');
+      const probe = await embedQuery(ctx, 'graph neural networks');
+      if (probe === null) throw new Error('no query vector');
+      const t1 = process.hrtime.bigint();
+      await nearestPapers(database, model.id, probe.vector, 20);
+      const annBuildMs = ms(t1);
+      opts.log(`index ready in ${formatDuration(annBuildMs)}`);
+
+      const all = generateQueries(QUERY_COUNT + WARMUP_COUNT, opts.seed);
+      const queries = all.slice(0, QUERY_COUNT);
+      const timings: Record<SearchMode, number[]> = { keyword: [], semantic: [], hybrid: [] };
+      for (const q of all.slice(QUERY_COUNT)) await searchPapers(ctx, q, { mode: 'hybrid', limit: LIMIT });
+      for (const mode of ['hybrid', 'semantic', 'keyword'] as const) {
+        opts.log(`measuring: ${queries.length} ${mode} queries`);
+        for (const q of queries) {
+          const t = process.hrtime.bigint();
+          await searchPapers(ctx, q, { mode, limit: LIMIT });
+          timings[mode].push(ms(t));
+        }
+      }
+      opts.log(`measuring: similar papers of ${SIMILAR_COUNT} papers`);
+      const ids = await database.db.selectFrom('papers').select('id').orderBy('id').execute();
+      const step = Math.max(1, Math.floor(ids.length / SIMILAR_COUNT));
+      const similar: number[] = [];
+      for (let i = 0; i < ids.length && similar.length < SIMILAR_COUNT; i += step) {
+        const t = process.hrtime.bigint();
+        await similarPapers(ctx, ids[i]?.id ?? 0, 10);
+        similar.push(ms(t));
+      }
+      const s = { hybrid: summarize(timings.hybrid), semantic: summarize(timings.semantic), keyword: summarize(timings.keyword), similar: summarize(similar) };
+      const scale = opts.papers >= TARGET_PAPERS ? undefined : `at ${formatCount(opts.papers)} papers, target is for 1M: indicative only`;
+      const checks: TargetCheck[] = [
+        { metric: 'hybrid search p95', target: `≤ ${TARGETS.hybrid} ms at 1M papers`, actual: fmtMs(s.hybrid.p95), pass: s.hybrid.p95 <= TARGETS.hybrid, ...(scale ? { note: scale } : {}) },
+        { metric: 'similar papers p95', target: `≤ ${TARGETS.similar} ms at 1M papers`, actual: fmtMs(s.similar.p95), pass: s.similar.p95 <= TARGETS.similar, ...(scale ? { note: scale } : {}) },
+      ];
+      const rate = embedded.written > 0 ? Math.round(embedded.written / (embedMs / 1000)) : null;
+      return {
+        scenario: 'semantic',
+        title,
+        params,
+        checks,
+        tables: [
+          {
+            title: 'Latency (in-process, limit 20)',
+            headers: ['what', 'n', 'p50', 'p95', 'p99', 'max'],
+            rows: [row('hybrid search', s.hybrid), row('semantic search', s.semantic), row('keyword search', s.keyword), row('similar papers (10)', s.similar)],
+          },
+          {
+            title: 'Model and index',
+            headers: ['what', 'value'],
+            rows: [
+              ['model', `${model.id} (${model.embedder}, ${model.dimensions} dimensions, fitted on ${formatCount(model.corpusSize)} papers)`],
+              ['vectors', `${formatCount(coverage.vectors)} of ${formatCount(coverage.papers)} papers`],
+              ['this run embedded', embedded.written > 0 ? `${formatCount(embedded.written)} papers in ${formatDuration(embedMs)} (${rate ?? 0} papers/s, fit included)` : 'nothing (vectors from an earlier run)'],
+              ['first ANN index build of a process', formatDuration(annBuildMs)],
+            ],
+          },
+        ],
+        notes: [embedded.planned],
+        raw: { embedMs, embedded, annBuildMs, timings, similar, summaries: s },
+        ok: true,
+      };
+    } finally {
+      await database.close();
+      await built.release();
+      await rm(indexDir, { recursive: true, force: true });
+    }
+  },
+};
