@@ -124,6 +124,7 @@ test('the search page has the mode switch and says which mode ran', { skip: shar
   assert.equal(page.statusCode, 200);
   assert.match(page.body, /<option value="hybrid" selected>/);
   assert.match(page.body, /best matches by words and meaning first/);
+  assert.match(page.body, /<mark>(production|cross|sections)<\/mark>/i, 'keyword hits keep their highlighted snippets in hybrid results');
   const semantic = await t.app.inject({ url: '/search?q=production%20cross%20sections&mode=semantic' });
   assert.match(semantic.body, /<option value="semantic" selected>/);
   assert.match(semantic.body, /closest in meaning first/);

@@ -30,6 +30,8 @@ export interface Fts5Query {
   featuredOnly: boolean;
   /** Only papers with a larger id (a saved search's new matches). */
   minPaperId?: number | undefined;
+  /** Only these papers (the snippets of a hybrid page's keyword hits). */
+  onlyIds?: readonly number[] | undefined;
   /** Matches counted and ranked at most (see MATCH_WINDOW in src/search/keyword.ts). */
   window: number;
   /** Rank only the newest `window` matches of a broader query. */
@@ -87,13 +89,18 @@ function whereClause(
   sqlite: Sqlite,
   match: string,
   categories: { include: string[]; exclude: string[] },
-  options: { from?: string | undefined; to?: string | undefined; featuredOnly: boolean; minPaperId?: number | undefined },
+  options: { from?: string | undefined; to?: string | undefined; featuredOnly: boolean; minPaperId?: number | undefined; onlyIds?: readonly number[] | undefined },
 ): { where: string; params: (string | number)[] } | null {
   const where: string[] = ['papers_fts MATCH ?'];
   const params: (string | number)[] = [match];
   if (options.minPaperId !== undefined) {
     where.push('papers_fts.rowid > CAST(? AS INTEGER)');
     params.push(Math.floor(options.minPaperId));
+  }
+  if (options.onlyIds !== undefined) {
+    if (options.onlyIds.length === 0) return null;
+    where.push(`papers_fts.rowid IN (${options.onlyIds.map(() => 'CAST(? AS INTEGER)').join(', ')})`);
+    params.push(...options.onlyIds.map((id) => Math.floor(id)));
   }
   const categoryClause = (values: string[]): string => {
     const parts: string[] = [];

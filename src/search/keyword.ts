@@ -46,6 +46,8 @@ export interface KeywordOptions {
   featuredOnly?: boolean;
   /** Only papers with a larger id (a saved search's new matches). */
   minPaperId?: number;
+  /** Only these papers (the snippets of a hybrid page's keyword hits). */
+  onlyIds?: readonly number[];
   /** `all` for the search box, `any` for natural-language benchmark queries. */
   mode?: MatchMode;
   /** Skip the snippet (search-run does not need it). */
@@ -120,6 +122,7 @@ export async function searchKeyword(
       to: options.to,
       featuredOnly: options.featuredOnly === true,
       minPaperId: options.minPaperId,
+      onlyIds: options.onlyIds,
       window,
       windowed,
       counted,

@@ -230,16 +230,23 @@ export async function searchPapers(ctx: AppContext, query: string, options: Sear
     return { mode: 'semantic', requestedMode: requested, hits, total: semantic.length, totalIsLowerBound: semantic.length >= MEANING_WINDOW };
   }
 
-  const keyword = await searchKeyword(ctx.database, parsed, keywordOptions(options, want, 0));
+  // Ranked without snippets: only the page's hits need them (fetched below).
+  const keyword = await searchKeyword(ctx.database, parsed, { ...keywordOptions(options, want, 0), snippets: false, count: false });
   const keywordHits = keyword.problem === undefined ? keyword.hits : [];
   const fused = fuseRankings(
     keywordHits.map((h) => h.paperId),
     semantic.map((s) => s.candidate.id),
   );
+  const page = fused.slice(offset, offset + limit);
   const byKeyword = new Map(keywordHits.map((h) => [h.paperId, h]));
+  if (options.snippets !== false) {
+    const ids = page.filter((f) => byKeyword.has(f.id)).map((f) => f.id);
+    const withSnippets = await searchKeyword(ctx.database, parsed, { ...keywordOptions(options, ids.length, 0), onlyIds: ids, count: false });
+    for (const h of withSnippets.hits) byKeyword.set(h.paperId, h);
+  }
   const bySemantic = new Map(semantic.map((s) => [s.candidate.id, s]));
   const hits: SearchHit[] = [];
-  for (const f of fused.slice(offset, offset + limit)) {
+  for (const f of page) {
     const k = byKeyword.get(f.id);
     const s = bySemantic.get(f.id);
     const base = k ?? (s === undefined ? undefined : { paperId: s.candidate.id, arxivId: s.candidate.arxiv_id, title: s.candidate.title_text, authorsText: s.candidate.authors_text, snippet: options.snippets === false ? new SafeHtml('') : excerpt(s.candidate.abstract_text) });
