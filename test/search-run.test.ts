@@ -65,14 +65,14 @@ test('search-run validates its arguments (exit 2)', async () => {
     ['--corpus', corpus, '--queries', queries, '--out', out, '--mode', 'meaning'],
     ['--corpus', corpus, '--queries', queries, '--out', out, '--k', 'x'],
     ['--corpus', corpus, '--queries', queries, '--out', out, '--mode', 'hybrid', '--semantic-weight', '-1'],
-    ['--corpus', corpus, '--queries', queries, '--out', out, '--mode', 'hybrid', '--fusion-k', 'many'],
+    ['--corpus', corpus, '--queries', queries, '--out', out, '--mode', 'hybrid', '--feedback-temperature', 'many'],
     ['--corpus', corpus, '--queries', queries, '--out', out, '--mode', 'semantic', '--dimensions', '2'],
   ];
   const results = await Promise.all(cases.map((args) => runCli(['search-run', ...args])));
   results.forEach((r, i) => assert.equal(r.code, 2, `case ${i}: ${r.stderr}`));
   assert.match(results[3]?.stderr ?? '', /--mode/);
   assert.match(results[5]?.stderr ?? '', /--semanticWeight: .*>=0/i);
-  assert.match(results[6]?.stderr ?? '', /--fusionK/);
+  assert.match(results[6]?.stderr ?? '', /--feedbackTemperature/);
   assert.match(results[7]?.stderr ?? '', /--dimensions/);
   assert.equal(existsSync(out), false);
 });

@@ -11,7 +11,8 @@
 import { sql } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { SearchMode } from '../db/schema.js';
-import { fuseRankings, FUSION } from '../semantic/fusion.js';
+import { feedbackQuery, fuseScored, FUSION } from '../semantic/fusion.js';
+import { readVectors } from '../db/vector-store.js';
 import { embedQuery } from '../semantic/models.js';
 import { nearestPapers } from '../semantic/vector-index.js';
 import { escapeHtml, SafeHtml } from '../web/html.js';
@@ -213,9 +214,8 @@ export async function searchPapers(ctx: AppContext, query: string, options: Sear
   // In hybrid mode the words alone decide then, which needs no apology.
   if (embedded.vector.every((x) => x === 0)) return keywordOnly(requested === 'semantic' ? 'none of the query’s words is known to the embedding model' : undefined);
 
-  const want = Math.min(MEANING_WINDOW, Math.max(offset + limit, requested === 'hybrid' ? FUSION.depth : 0));
-  const semantic = await semanticRanking(ctx, embedded, want, options, parsed);
   if (requested === 'semantic') {
+    const semantic = await semanticRanking(ctx, embedded, Math.min(MEANING_WINDOW, offset + limit), options, parsed);
     const hits = semantic.slice(offset, offset + limit).map(({ candidate: c, similarity }, i) => ({
       paperId: c.id,
       arxivId: c.arxiv_id,
@@ -230,12 +230,24 @@ export async function searchPapers(ctx: AppContext, query: string, options: Sear
     return { mode: 'semantic', requestedMode: requested, hits, total: semantic.length, totalIsLowerBound: semantic.length >= MEANING_WINDOW };
   }
 
-  // Ranked without snippets: only the page's hits need them (fetched below).
+  // Hybrid: the keyword ranking first (without snippets: only the page's hits
+  // need them, fetched below), then the query vector moved towards its best
+  // hits (pseudo-relevance feedback, tuned on SciFact), then the two score
+  // lists mixed (src/semantic/fusion.ts).
+  const want = Math.min(MEANING_WINDOW, Math.max(offset + limit, FUSION.depth));
   const keyword = await searchKeyword(ctx.database, parsed, { ...keywordOptions(options, want, 0), snippets: false, count: false });
   const keywordHits = keyword.problem === undefined ? keyword.hits : [];
-  const fused = fuseRankings(
-    keywordHits.map((h) => h.paperId),
-    semantic.map((s) => s.candidate.id),
+  const top = keywordHits.slice(0, FUSION.feedbackDocs);
+  const topVectors = new Map((await readVectors(ctx.database, embedded.modelId, top.map((h) => h.paperId))).map((v) => [v.paperId, v.vector]));
+  const feedback = top.flatMap((h) => {
+    const vector = topVectors.get(h.paperId);
+    return vector === undefined ? [] : [{ vector, score: h.score }];
+  });
+  const semantic = await semanticRanking(ctx, { modelId: embedded.modelId, vector: feedbackQuery(embedded.vector, feedback) }, want, options, parsed);
+  const fused = fuseScored(
+    keywordHits.map((h) => ({ id: h.paperId, score: h.score })),
+    semantic.map((s) => ({ id: s.candidate.id, score: s.similarity })),
+    FUSION,
   );
   const page = fused.slice(offset, offset + limit);
   const byKeyword = new Map(keywordHits.map((h) => [h.paperId, h]));

@@ -15,7 +15,7 @@ import { searchKeyword } from '../../search/keyword.js';
 import { parseQuery } from '../../search/query.js';
 import { builtinEmbedder, DEFAULT_DIMENSIONS, fitBuiltinModel } from '../../semantic/builtin.js';
 import { dot } from '../../semantic/embedder.js';
-import { FUSION, fuseRankings, type FusionParams } from '../../semantic/fusion.js';
+import { feedbackQuery, FUSION, fuseScored, type FusionParams } from '../../semantic/fusion.js';
 import { UsageError } from '../usage.js';
 import { parseOptions, SEARCH_MODES } from './search.js';
 
@@ -36,10 +36,11 @@ const optionsSchema = z.object({
   tag: z.string().regex(/^\S+$/, 'no spaces').default('paperboy'),
   weights: weightsSchema.optional(),
   dimensions: z.coerce.number().int().min(8).max(1024).default(DEFAULT_DIMENSIONS),
-  fusionK: z.coerce.number().min(0).max(10_000).default(FUSION.k),
-  keywordWeight: z.coerce.number().min(0).max(100).default(FUSION.keywordWeight),
-  semanticWeight: z.coerce.number().min(0).max(100).default(FUSION.semanticWeight),
+  semanticWeight: z.coerce.number().min(0).max(1).default(FUSION.semanticWeight),
   depth: z.coerce.number().int().min(1).max(10_000).default(FUSION.depth),
+  feedbackDocs: z.coerce.number().int().min(0).max(100).default(FUSION.feedbackDocs),
+  feedbackWeight: z.coerce.number().min(0).max(100).default(FUSION.feedbackWeight),
+  feedbackTemperature: z.coerce.number().positive().max(1000).default(FUSION.feedbackTemperature),
 });
 
 type Options = z.infer<typeof optionsSchema>;
@@ -85,12 +86,20 @@ async function beirIds(database: Database): Promise<Map<number, string>> {
   return new Map(rows.map((r) => [r.id, r.arxiv_id.startsWith('beir:') ? r.arxiv_id.slice(5) : r.arxiv_id]));
 }
 
+interface SemanticSpace {
+  paperIds: number[];
+  documents: Float32Array[];
+  /** Paper id → index into documents. */
+  index: Map<number, number>;
+  queries: Float32Array[];
+}
+
 /**
  * Fits the built-in embedder on every imported paper (the corpus is the
- * instance), embeds papers and queries and ranks each query's papers by exact
- * cosine: the ground truth an ANN index approximates.
+ * instance) and embeds papers and queries; rankings are by exact cosine, the
+ * ground truth an ANN index approximates.
  */
-async function semanticRankings(database: Database, queries: readonly BeirQuery[], opts: Options): Promise<Ranked[][]> {
+async function semanticSpace(database: Database, queries: readonly BeirQuery[], opts: Options): Promise<SemanticSpace> {
   const rows = await database.db
     .selectFrom('papers')
     .select(['id', 'title_text', (eb) => eb.fn.coalesce('abstract_text', 'abstract').as('abstract')])
@@ -101,14 +110,20 @@ async function semanticRankings(database: Database, queries: readonly BeirQuery[
   const model = fitBuiltinModel(texts, { dimensions: opts.dimensions });
   const embedder = builtinEmbedder(model, 'search-run');
   const documents = await embedder.embed(texts, 'document');
-  const queryVectors = await embedder.embed(queries.map((q) => q.text), 'query');
-  const want = opts.mode === 'hybrid' ? Math.max(opts.k, opts.depth) : opts.k;
-  return queryVectors.map((qv) => {
-    const scored = documents.map((dv, i) => ({ paperId: rows[i]!.id, score: dot(qv, dv) }));
-    // A query with no known word has a zero vector: it finds nothing rather than everything.
-    if (scored.every((s) => s.score === 0)) return [];
-    return scored.sort((a, b) => b.score - a.score || a.paperId - b.paperId).slice(0, want);
-  });
+  const paperIds = rows.map((r) => r.id);
+  return {
+    paperIds,
+    documents,
+    index: new Map(paperIds.map((id, i) => [id, i])),
+    queries: await embedder.embed(queries.map((q) => q.text), 'query'),
+  };
+}
+
+/** The `want` papers closest to a query vector; none for a zero vector, which would find everything. */
+function nearest(space: SemanticSpace, vector: Float32Array, want: number): Ranked[] {
+  if (vector.every((x) => x === 0)) return [];
+  const scored = space.documents.map((dv, i) => ({ paperId: space.paperIds[i]!, score: dot(vector, dv) }));
+  return scored.sort((a, b) => b.score - a.score || a.paperId - b.paperId).slice(0, want);
 }
 
 export function searchRunCommand(): Command {
@@ -125,10 +140,13 @@ export function searchRunCommand(): Command {
     .addOption(new Option('--tag <name>', 'run tag (last TREC column)').default('paperboy'))
     .addOption(new Option('--weights <t,a,b>', 'BM25 column weights title,authors,abstract (for tuning)'))
     .addOption(new Option('--dimensions <n>', 'built-in embedder dimensions (semantic, hybrid)').default(String(DEFAULT_DIMENSIONS)))
-    .addOption(new Option('--fusion-k <k>', 'reciprocal rank fusion offset k (hybrid)').default(String(FUSION.k)))
-    .addOption(new Option('--keyword-weight <w>', 'weight of the keyword ranking (hybrid)').default(String(FUSION.keywordWeight)))
-    .addOption(new Option('--semantic-weight <w>', 'weight of the semantic ranking (hybrid)').default(String(FUSION.semanticWeight)))
+    .addOption(new Option('--semantic-weight <w>', 'share of the semantic score, 0..1 (hybrid)').default(String(FUSION.semanticWeight)))
     .addOption(new Option('--depth <n>', 'how many of each ranking are fused (hybrid)').default(String(FUSION.depth)))
+    .addOption(new Option('--feedback-docs <n>', 'best keyword hits that move the query vector (hybrid)').default(String(FUSION.feedbackDocs)))
+    .addOption(new Option('--feedback-weight <w>', 'weight of their centroid, 0: no feedback (hybrid)').default(String(FUSION.feedbackWeight)))
+    .addOption(
+      new Option('--feedback-temperature <t>', 'softmax temperature over their BM25 scores (hybrid)').default(String(FUSION.feedbackTemperature)),
+    )
     .action(async (raw: unknown) => {
       const opts = parseOptions(optionsSchema, raw);
       for (const [name, file] of [['--corpus', opts.corpus], ['--queries', opts.queries]] as const) {
@@ -143,12 +161,18 @@ export function searchRunCommand(): Command {
           const summary = await importPaths(ctx.database, [opts.corpus]);
           if (summary.imported === 0) throw new UsageError(`--corpus: no documents imported from ${opts.corpus}`);
           const docIds = await beirIds(ctx.database);
-          const semantic = opts.mode === 'keyword' ? null : await semanticRankings(ctx.database, queries, opts);
+          const space = opts.mode === 'keyword' ? null : await semanticSpace(ctx.database, queries, opts);
+          const params: FusionParams = {
+            semanticWeight: opts.semanticWeight,
+            depth: opts.depth,
+            feedbackDocs: opts.feedbackDocs,
+            feedbackWeight: opts.feedbackWeight,
+            feedbackTemperature: opts.feedbackTemperature,
+          };
           const lines: string[] = [];
           for (const [qi, q] of queries.entries()) {
             const ranked: Ranked[] = [];
-            const semanticHits = semantic?.[qi] ?? [];
-            if (opts.mode === 'semantic') ranked.push(...semanticHits.slice(0, opts.k));
+            if (opts.mode === 'semantic') ranked.push(...nearest(space!, space!.queries[qi]!, opts.k));
             else {
               // Natural-language questions: every word an OR'ed term, as BM25 baselines do.
               const result = await searchKeyword(ctx.database, parseQuery(q.text), {
@@ -161,8 +185,19 @@ export function searchRunCommand(): Command {
               const keywordHits = result.hits.map((h) => ({ paperId: h.paperId, score: h.score }));
               if (opts.mode === 'keyword') ranked.push(...keywordHits);
               else {
-                const params: FusionParams = { k: opts.fusionK, keywordWeight: opts.keywordWeight, semanticWeight: opts.semanticWeight, depth: opts.depth };
-                const fused = fuseRankings(keywordHits.map((h) => h.paperId), semanticHits.map((h) => h.paperId), params);
+                // What search.ts does: feedback from the best keyword hits' stored vectors, then fusion.
+                const queryVector = space!.queries[qi]!;
+                const feedback = keywordHits.slice(0, params.feedbackDocs).flatMap((h) => {
+                  const i = space!.index.get(h.paperId);
+                  return i === undefined ? [] : [{ vector: space!.documents[i]!, score: h.score }];
+                });
+                const vector = queryVector.every((x) => x === 0) ? queryVector : feedbackQuery(queryVector, feedback, params);
+                const semanticHits = nearest(space!, vector, params.depth);
+                const fused = fuseScored(
+                  keywordHits.map((h) => ({ id: h.paperId, score: h.score })),
+                  semanticHits.map((h) => ({ id: h.paperId, score: h.score })),
+                  params,
+                );
                 ranked.push(...fused.slice(0, opts.k).map((f) => ({ paperId: f.id, score: f.score })));
               }
             }
