@@ -16,6 +16,7 @@ import { submitApiRoutes } from './api/submit-routes.js';
 import { subscriptionApiRoutes } from './api/subscription-routes.js';
 import { followApiRoutes } from './api/follow-routes.js';
 import { forYouApiRoutes } from './api/for-you-routes.js';
+import { savedSearchApiRoutes } from './api/saved-routes.js';
 import { upvoteApiRoutes } from './api/upvote-routes.js';
 import { schemaStatus } from './db/migrate.js';
 import type { AppContext } from './context.js';
@@ -32,6 +33,7 @@ import { installErrorHandlers } from './web/errors.js';
 import { feedRoutes } from './web/feed-pages.js';
 import { followingRoutes } from './web/following-pages.js';
 import { forYouRoutes } from './web/for-you-pages.js';
+import { savedSearchRoutes } from './web/saved-pages.js';
 import { installMetrics } from './web/metrics.js';
 import { moderationRoutes } from './web/moderation-pages.js';
 import { paperRoutes } from './web/paper-page.js';
@@ -117,6 +119,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(subscriptionRoutes(ctx));
   await app.register(followingRoutes(ctx));
   await app.register(forYouRoutes(ctx));
+  await app.register(savedSearchRoutes(ctx));
   await app.register(apiRoutes(ctx), { prefix: '/api' });
   await app.register(upvoteApiRoutes(ctx), { prefix: '/api' });
   await app.register(submitApiRoutes(ctx), { prefix: '/api' });
@@ -127,6 +130,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(subscriptionApiRoutes(ctx), { prefix: '/api' });
   await app.register(followApiRoutes(ctx), { prefix: '/api' });
   await app.register(forYouApiRoutes(ctx), { prefix: '/api' });
+  await app.register(savedSearchApiRoutes(ctx), { prefix: '/api' });
   await app.register(mailWebhookRoutes(ctx), { prefix: '/api' });
   return app;
 }

@@ -127,6 +127,7 @@ const envSchema = z
     DKIM_PRIVATE_KEY_FILE: z.string().min(1).optional(),
     MAIL_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     SOFT_BOUNCE_LIMIT: z.coerce.number().int().min(1).max(100).default(3),
+    WEBHOOK_ALLOW_PRIVATE: booleanFlag.default(false),
   });
 
 function isTimeZone(tz: string): boolean {
@@ -219,6 +220,12 @@ export interface Config {
   mailWebhookSecret: string | undefined;
   /** Soft bounces within 30 days that suppress an address. */
   softBounceLimit: number;
+  /**
+   * Whether saved-search webhooks may call loopback, private and link-local
+   * addresses (WEBHOOK_ALLOW_PRIVATE, default false: they would let users
+   * probe the operator's network). For LAN-only instances and tests.
+   */
+  webhookAllowPrivate: boolean;
 }
 
 /** The EMBEDDER setting: the built-in model, an ONNX model directory, or an OpenAI-compatible server. */
@@ -327,6 +334,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     mailWebhookSecret: e.MAIL_WEBHOOK_SECRET,
     softBounceLimit: e.SOFT_BOUNCE_LIMIT,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
   };
 }
 

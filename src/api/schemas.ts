@@ -25,6 +25,7 @@ import { expandCategoryFilter } from '../feeds/feed.js';
 import { MODERATION_ACTIONS } from '../moderation/log.js';
 import { parsePeriod, type Period, type PeriodKind } from '../feeds/periods.js';
 import { PREFERENCES } from '../subscriptions/preferences.js';
+import { SavedMatchesPage, SavedSearchJson, savedSearchEndpoints } from '../saved/schemas.js';
 
 // --- query parameter building blocks ---
 
@@ -1028,6 +1029,8 @@ export const COMPONENTS = {
   ModerationLogPage,
   ModerationDone,
   Report,
+  SavedSearch: SavedSearchJson,
+  SavedMatchesPage,
 } as const;
 export type ComponentName = keyof typeof COMPONENTS;
 
@@ -1233,6 +1236,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
   ...followEndpoints(),
   ...forYouEndpoints(),
   ...mailWebhookEndpoints(),
+  ...savedSearchEndpoints(),
   {
     method: 'post',
     path: '/api/subscriptions',

@@ -2,6 +2,7 @@ import { harvestSchedules } from '../arxiv/jobs.js';
 import type { Config } from '../config.js';
 import { digestSchedules } from '../digests/jobs.js';
 import { embedJob } from '../semantic/jobs.js';
+import { savedSchedules } from '../saved/jobs.js';
 import { pruneJobsJob } from './maintenance.js';
 import { jobSpec } from './queue.js';
 import type { Schedule } from './scheduler.js';
@@ -23,5 +24,6 @@ export function createSchedules(config: Config): Schedule[] {
     },
     ...harvestSchedules(config),
     ...digestSchedules(config),
+    ...savedSchedules(),
   ];
 }

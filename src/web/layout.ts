@@ -41,6 +41,7 @@ export function accountNav(account: HeaderAccount): SafeHtml {
 <a href="/u/${account.username}">${account.username}</a>
 <a href="/following">Following</a>
 <a href="/collections/mine">Collections</a>
+<a href="/saved">Saved searches</a>
 ${account.role === 'user' ? '' : html`<a href="/admin">Admin</a>`}
 <a href="/notifications">Notifications${unread}</a>
 <a href="/settings">Settings</a>

@@ -15,6 +15,7 @@ import { hideForViewer } from './for-you-pages.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
 import { rateLimit } from './rate-limits.js';
+import { saveSearchForm } from './saved-pages.js';
 
 export const RESULTS_PER_PAGE = 20;
 const MAX_PAGE = 50;
@@ -174,7 +175,7 @@ export async function renderSearchPage(ctx: AppContext, req: FastifyRequest, rep
   const snippets = new Map(result.hits.map((h) => [h.paperId, h.snippet]));
   const pages = Math.min(MAX_PAGE, Math.ceil(total / RESULTS_PER_PAGE));
   const first = (form.page - 1) * RESULTS_PER_PAGE + 1;
-  const content = html`${fallbackNote(result)}<p class="muted small" role="status">${resultCount(result, total)}; showing ${first}–${first + result.hits.length - 1}, ${ORDER[result.mode]}.</p>
+  const content = html`${fallbackNote(result)}${saveSearchForm(ctx, req, reply, { q: form.q, mode: form.mode, category: form.category, featured: form.featured })}<p class="muted small" role="status">${resultCount(result, total)}; showing ${first}–${first + result.hits.length - 1}, ${ORDER[result.mode]}.</p>
 <ol class="cards" aria-label="Search results">${entries.map((e) => paperCard(e, { snippet: snippets.get(e.paper.id) }))}</ol>
 ${
   pages > 1
