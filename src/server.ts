@@ -11,6 +11,7 @@ import { startScheduler } from './jobs/scheduler.js';
 import { createSchedules } from './jobs/schedules.js';
 import { startWorker } from './jobs/worker.js';
 import { embedJobSpec } from './semantic/jobs.js';
+import { warmVectorIndex } from './semantic/vector-index.js';
 
 export const ROLES = ['web', 'worker', 'scheduler'] as const;
 export type Role = (typeof ROLES)[number];
@@ -49,6 +50,8 @@ export async function serve(config: Config, roles: ReadonlySet<Role>): Promise<R
     // In server mode this process's keyword index builds or catches up in the
     // background from now; /readyz says when it is in step.
     catchUpKeywordIndex(ctx.database).catch((err: unknown) => ctx.log.error({ err }, 'keyword index catch-up failed'));
+    // So is its vector index: loaded from the newest saved file, or built from the stored vectors.
+    void warmVectorIndex(ctx.database);
     app = await buildApp(ctx);
     await app.listen({ port: config.port, host: config.host });
     const web = app;

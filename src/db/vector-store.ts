@@ -238,6 +238,8 @@ export async function vectorsAfter(
     .selectFrom('paper_vectors')
     .select(['paper_id', 'vector', 'stamp'])
     .where('model_id', '=', modelId)
+    // Redundant with the next condition, but a plain range start for the (model_id, stamp) index on either engine.
+    .where('stamp', '>=', cursor.stamp)
     .where((eb) => eb.or([eb('stamp', '>', cursor.stamp), eb.and([eb('stamp', '=', cursor.stamp), eb('paper_id', '>', cursor.paperId)])]))
     .orderBy('stamp')
     .orderBy('paper_id')

@@ -5,268 +5,252 @@
  * saved under the data directory so a restart does not rebuild it.
  *
  * Small instances search exactly over the vectors in memory (a few ms at
- * EXACT_MAX); past that an HNSW graph (usearch, half-precision) answers.
- * Saved files are named by model and sync mark (`model-7.123456.usearch`),
- * written to a temporary name and renamed, so whatever a crash or another
- * process leaves, a file's name says which writes it holds: a process loads
- * the newest file of its model and reads on from its mark. Rows read twice
- * are upserts.
+ * EXACT_MAX); past that an HNSW graph (src/semantic/ann-index.ts) answers,
+ * searching as wide as it must to keep recall@20 at or above 0.95: a process
+ * that builds the graph measures recall on its own vectors as they stream in
+ * and picks the search breadth (Calibration), saved with the file.
+ * Saved files are named by model, sync mark and content hash, written to a
+ * temporary name and renamed, so whatever a crash or another process leaves,
+ * a file's name says which writes it holds: a process (a new one too, seeded
+ * by whichever process saved last) loads the newest file of its model and
+ * reads on from its mark. Rows read twice are upserts. Processes sharing a
+ * data directory need no lock: each saves to a name of its own making, and
+ * every such name is true of its content.
+ *
+ * A paper deleted (or retitled, until the embed job writes its new vector)
+ * keeps its old vector in the graph; searches check their results against
+ * the stored vectors and drop such papers from the graph.
  */
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Index, MetricKind, ScalarKind } from 'usearch';
 import { onClose, type Database } from '../db/connection.js';
 import { activeModel, vectorsAfter, vectorSyncMark, type EmbeddingModel } from '../db/vector-store.js';
+import { AnnIndex, ANN_PARAMS, Calibration, ExactVectors, removeStaleTemporaries, savedAnnFiles, type Neighbour, type VectorEntry } from './ann-index.js';
 
-export interface Neighbour {
-  paperId: number;
-  /** Cosine similarity, -1..1. */
-  similarity: number;
-}
+export type { Neighbour } from './ann-index.js';
 
-/** Up to this many vectors are searched exactly; above, the HNSW graph is built and used. */
-export const EXACT_MAX = 20_000;
-/** HNSW parameters (recall measured in BENCHMARKS.md). */
-export const HNSW = { connectivity: 16, expansionAdd: 128, expansionSearch: 128 } as const;
-const SYNC_BATCH = 2_000;
-/** Vectors added to the graph per native call: each blocks the event loop (about 0.1 s). */
-const ADD_CHUNK = 250;
-/** Save the graph after this many new vectors, or this long after the last save when anything changed. */
-const SAVE_AFTER_VECTORS = 20_000;
-const SAVE_AFTER_MS = 60_000;
+/** Up to this many vectors are searched exactly (about 4 ms); above, the HNSW graph is built and used. */
+export const EXACT_MAX = 5_000;
+/** HNSW parameters (recall measured in BENCHMARKS.md); the search breadth is then tuned per index (Calibration). */
+export const HNSW = ANN_PARAMS;
 
+/** Knobs tests turn down (a small EXACT_MAX exercises the graph on a few vectors). */
+export const vectorIndexTuning = {
+  exactMax: EXACT_MAX,
+  /** Vectors read from the database per query while catching up. */
+  syncBatch: 2_000,
+  /**
+   * Vectors added to the graph per native call once it serves searches: each
+   * call blocks the event loop (at 100k vectors, M 32: about 1-2 ms a vector).
+   */
+  addChunk: 32,
+  /** ... and while it is first built, when searches wait for the build anyway (all cores). */
+  buildChunk: 500,
+  /** Save after this many new vectors (or this share of the index, if more) ... */
+  saveAfterVectors: 20_000,
+  saveAfterShare: 0.05,
+  /** ... or this long after the last save when anything changed. */
+  saveAfterMs: 10 * 60_000,
+};
+
+const FILE_FORMAT = 1;
 const yieldToOthers = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** Exact search over vectors held in one growable matrix. */
-class ExactVectors {
-  private matrix: Float32Array;
-  private keys: number[] = [];
-  private slots = new Map<number, number>();
-
-  constructor(private readonly dims: number) {
-    this.matrix = new Float32Array(dims * 1024);
-  }
-
-  get size(): number {
-    return this.keys.length;
-  }
-
-  upsert(paperId: number, vector: Float32Array): void {
-    let slot = this.slots.get(paperId);
-    if (slot === undefined) {
-      slot = this.keys.length;
-      if ((slot + 1) * this.dims > this.matrix.length) {
-        const grown = new Float32Array(this.matrix.length * 2);
-        grown.set(this.matrix);
-        this.matrix = grown;
-      }
-      this.keys.push(paperId);
-      this.slots.set(paperId, slot);
-    }
-    this.matrix.set(vector.subarray(0, this.dims), slot * this.dims);
-  }
-
-  search(query: Float32Array, k: number, exclude: ReadonlySet<number>): Neighbour[] {
-    const d = this.dims;
-    const best: Neighbour[] = [];
-    let floor = -Infinity;
-    for (let s = 0; s < this.keys.length; s++) {
-      let dot = 0;
-      const base = s * d;
-      for (let i = 0; i < d; i++) dot += (this.matrix[base + i] ?? 0) * (query[i] ?? 0);
-      if (best.length >= k && dot <= floor) continue;
-      const paperId = this.keys[s] ?? 0;
-      if (exclude.has(paperId)) continue;
-      best.push({ paperId, similarity: dot });
-      if (best.length > k) {
-        best.sort((a, b) => b.similarity - a.similarity);
-        best.length = k;
-        floor = best[k - 1]?.similarity ?? -Infinity;
-      }
-    }
-    return best.sort((a, b) => b.similarity - a.similarity);
-  }
-
-  *entries(): Generator<[number, Float32Array]> {
-    for (let s = 0; s < this.keys.length; s++) yield [this.keys[s] ?? 0, this.matrix.subarray(s * this.dims, (s + 1) * this.dims)];
-  }
-}
-
-function newGraph(dims: number): Index {
-  return new Index({
-    dimensions: dims,
-    metric: MetricKind.IP,
-    quantization: ScalarKind.F16,
-    connectivity: HNSW.connectivity,
-    expansion_add: HNSW.expansionAdd,
-    expansion_search: HNSW.expansionSearch,
-    multi: false,
-  });
-}
 
 /** One model's index in this process. */
 class ModelIndex {
   private exact: ExactVectors | null;
-  private graph: Index | null = null;
+  private graph: AnnIndex | null = null;
   /** Resume the next sync from here (see vectorSyncMark). */
   private mark = 0;
   private savedMark = 0;
   private sinceSave = 0;
   private lastSaveAt = Date.now();
-  private syncing: Promise<void> | null = null;
+  private running: Promise<void> | null = null;
+  private again: Promise<void> | null = null;
   caughtUp = false;
   loadedFromFile = false;
+  /** Vectors this index read from the database (a restart that loads a file reads only what came after it). */
+  vectorsRead = 0;
+  /** Times the graph was built from the stored vectors rather than loaded. */
+  graphBuilds = 0;
+  private calibration: Calibration | null = null;
+  /** Graph size at the last calibration: recalibrate when it has grown by a tenth. */
+  private calibratedAt = 0;
 
   constructor(
     private readonly database: Database,
     readonly model: EmbeddingModel,
     private readonly dir: string | undefined,
+    options: { load: boolean },
   ) {
     this.exact = new ExactVectors(model.dimensions);
-    this.load();
+    if (options.load) this.load();
+    // Built from the stored vectors: measure recall as they stream in (a loaded file keeps the breadth it was saved with).
+    if (!this.loadedFromFile) this.calibration = new Calibration(model.dimensions);
+  }
+
+  /** The search breadth and the recall measured at it (null before the graph, or when loaded from a file saved without them). */
+  get tuning(): { breadth: number | null; recall: number | null } {
+    return { breadth: this.graph?.breadth ?? null, recall: this.graph?.recall ?? null };
   }
 
   get size(): number {
-    return this.graph?.size() ?? this.exact?.size ?? 0;
+    return this.graph?.size ?? this.exact?.size ?? 0;
   }
 
-  private filePrefix(): string {
-    return `model-${this.model.id}.`;
+  get kind(): 'exact' | 'hnsw' {
+    return this.graph === null ? 'exact' : 'hnsw';
   }
 
-  /** Saved files of this model, newest mark first. */
-  private savedFiles(): { file: string; mark: number }[] {
-    if (this.dir === undefined) return [];
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return [];
-    }
-    const prefix = this.filePrefix();
-    return names
-      .filter((n) => n.startsWith(prefix) && n.endsWith('.usearch'))
-      .map((n) => ({ file: join(this.dir ?? '', n), mark: Number(n.slice(prefix.length, -'.usearch'.length)) }))
-      .filter((f) => Number.isSafeInteger(f.mark))
-      .sort((a, b) => b.mark - a.mark);
+  /** Names this model's files: a file of another database's model 7, or other graph parameters, never matches. */
+  get prefix(): string {
+    const m = this.model;
+    const key = createHash('sha1')
+      .update(JSON.stringify([FILE_FORMAT, m.id, m.embedder, m.fingerprint, m.createdAt, m.dimensions, ANN_PARAMS]))
+      .digest('hex')
+      .slice(0, 12);
+    return `model-${m.id}-${key}`;
   }
 
   private load(): void {
-    for (const { file, mark } of this.savedFiles()) {
-      try {
-        const graph = newGraph(this.model.dimensions);
-        graph.load(file);
-        if (graph.dimensions() !== this.model.dimensions) throw new Error('dimensions differ');
-        this.graph = graph;
-        this.exact = null;
-        this.mark = mark;
-        this.savedMark = mark;
-        this.loadedFromFile = true;
-        return;
-      } catch {
-        // A damaged or foreign file: try an older one, else build from the database.
-        rmSync(file, { force: true });
-      }
+    if (this.dir === undefined) return;
+    removeStaleTemporaries(this.dir);
+    for (const saved of savedAnnFiles(this.dir, this.prefix)) {
+      // A damaged file is deleted; another process may also have replaced it meanwhile: try the next.
+      const graph = AnnIndex.load(saved, this.model.dimensions);
+      if (graph === null) continue;
+      this.graph = graph;
+      this.exact = null;
+      this.mark = saved.mark;
+      this.savedMark = saved.mark;
+      this.loadedFromFile = true;
+      return;
     }
   }
 
-  private upsertGraph(graph: Index, batch: readonly { paperId: number; vector: Float32Array }[]): void {
-    const dims = this.model.dimensions;
-    const keys = new BigUint64Array(batch.length);
-    const matrix = new Float32Array(batch.length * dims);
-    batch.forEach((v, i) => {
-      keys[i] = BigInt(v.paperId);
-      matrix.set(v.vector.subarray(0, dims), i * dims);
-      if (graph.contains(keys[i] ?? 0n)) graph.remove(keys[i] ?? 0n);
-    });
-    graph.add(keys, matrix, 0);
-  }
-
-  private async addAll(batch: readonly { paperId: number; vector: Float32Array }[]): Promise<void> {
+  private async apply(batch: readonly VectorEntry[]): Promise<void> {
+    this.calibration?.observe(batch);
     if (this.graph === null && this.exact !== null) {
-      for (const v of batch) this.exact.upsert(v.paperId, v.vector);
-      if (this.exact.size <= EXACT_MAX) return;
+      this.exact.upsert(batch);
+      if (this.exact.size <= vectorIndexTuning.exactMax) return;
       // Past the exact limit: move everything into a graph, in chunks so requests keep being served.
-      const graph = newGraph(this.model.dimensions);
-      const pending: { paperId: number; vector: Float32Array }[] = [];
-      for (const [paperId, vector] of this.exact.entries()) {
-        pending.push({ paperId, vector: vector.slice() });
-        if (pending.length >= ADD_CHUNK) {
-          this.upsertGraph(graph, pending.splice(0));
+      const graph = AnnIndex.create(this.model.dimensions);
+      let pending: VectorEntry[] = [];
+      for (const entry of this.exact.entries()) {
+        pending.push(entry);
+        if (pending.length >= vectorIndexTuning.buildChunk) {
+          graph.upsert(pending, 0);
+          pending = [];
           await yieldToOthers();
         }
       }
-      if (pending.length > 0) this.upsertGraph(graph, pending);
+      graph.upsert(pending, 0);
       this.graph = graph;
       this.exact = null;
-      this.sinceSave = SAVE_AFTER_VECTORS;
+      this.graphBuilds += 1;
       return;
     }
     const graph = this.graph;
     if (graph === null) return;
-    for (let i = 0; i < batch.length; i += ADD_CHUNK) {
-      this.upsertGraph(graph, batch.slice(i, i + ADD_CHUNK));
-      if (i + ADD_CHUNK < batch.length) await yieldToOthers();
+    // Still catching up on a first build (nothing searched it yet): bigger chunks on every core.
+    const [chunk, threads] = this.caughtUp ? [vectorIndexTuning.addChunk, 1] : [vectorIndexTuning.buildChunk, 0];
+    for (let i = 0; i < batch.length; i += chunk) {
+      graph.upsert(batch.slice(i, i + chunk), threads);
+      if (i + chunk < batch.length) await yieldToOthers();
     }
   }
 
-  /** Applies every vector written since the last sync (one sync at a time; callers share it). */
+  /**
+   * Brings the index up to everything committed before this call: joins a
+   * sync that starts after it, or runs one after the running one (whose mark
+   * may predate this call's commit).
+   */
   sync(): Promise<void> {
-    this.syncing ??= this.runSync().finally(() => {
-      this.syncing = null;
-    });
-    return this.syncing;
+    if (this.running === null) {
+      this.running = this.syncOnce().finally(() => {
+        this.running = null;
+      });
+      return this.running;
+    }
+    this.again ??= this.running
+      .catch(() => {})
+      .then(() => {
+        this.again = null;
+        return this.sync();
+      });
+    return this.again;
   }
 
-  private async runSync(): Promise<void> {
+  private async syncOnce(): Promise<void> {
     const next = await vectorSyncMark(this.database, this.model.id);
     let cursor = { stamp: this.mark, paperId: -1 };
     for (;;) {
-      const batch = await vectorsAfter(this.database, this.model.id, cursor, SYNC_BATCH);
+      const batch = await vectorsAfter(this.database, this.model.id, cursor, vectorIndexTuning.syncBatch);
       const last = batch.at(-1);
       if (last === undefined) break;
-      await this.addAll(batch);
+      await this.apply(batch);
+      this.vectorsRead += batch.length;
       this.sinceSave += batch.length;
       cursor = { stamp: last.stamp, paperId: last.paperId };
-      if (batch.length < SYNC_BATCH) break;
+      if (batch.length < vectorIndexTuning.syncBatch) break;
     }
     this.mark = next;
+    const graph = this.graph;
+    if (graph !== null && this.calibration !== null && graph.size >= this.calibratedAt * 1.1) {
+      await this.calibration.tune(graph);
+      this.calibratedAt = graph.size;
+    }
     this.caughtUp = true;
     this.maybeSave();
   }
 
   private maybeSave(now = Date.now()): void {
     if (this.graph === null || this.dir === undefined || this.mark === this.savedMark) return;
-    if (this.sinceSave < SAVE_AFTER_VECTORS && now - this.lastSaveAt < SAVE_AFTER_MS) return;
-    this.save();
+    const enough = Math.max(vectorIndexTuning.saveAfterVectors, vectorIndexTuning.saveAfterShare * this.size);
+    if (this.savedMark !== 0 && this.sinceSave < enough && now - this.lastSaveAt < vectorIndexTuning.saveAfterMs) return;
+    // Off the request that triggered the sync; a failure (full disk) costs only a rebuild later.
+    setImmediate(() => {
+      try {
+        this.save();
+      } catch {
+        // Kept in memory; the next save tries again.
+      }
+    });
   }
 
   save(): void {
-    if (this.graph === null || this.dir === undefined) return;
-    mkdirSync(this.dir, { recursive: true });
-    const tmp = join(this.dir, `.tmp-${process.pid}-${Date.now()}.usearch`);
-    this.graph.save(tmp);
-    renameSync(tmp, join(this.dir, `${this.filePrefix()}${this.mark}.usearch`));
-    this.savedMark = this.mark;
+    if (this.graph === null || this.dir === undefined || this.mark === this.savedMark) return;
+    const mark = this.mark;
+    this.graph.save(this.dir, this.prefix, mark);
+    this.savedMark = mark;
     this.sinceSave = 0;
     this.lastSaveAt = Date.now();
-    for (const old of this.savedFiles().slice(1)) rmSync(old.file, { force: true });
   }
 
   search(query: Float32Array, k: number, exclude: ReadonlySet<number>): Neighbour[] {
-    if (k <= 0) return [];
-    if (this.graph === null) return this.exact?.search(query, k, exclude) ?? [];
-    const size = this.graph.size();
-    if (size === 0) return [];
-    const wanted = Math.min(size, k + exclude.size);
-    const matches = this.graph.search(query.subarray(0, this.model.dimensions), wanted, 0);
-    const out: Neighbour[] = [];
-    for (let i = 0; i < matches.keys.length && out.length < k; i++) {
-      const paperId = Number(matches.keys[i]);
-      if (exclude.has(paperId)) continue;
-      out.push({ paperId, similarity: 1 - (matches.distances[i] ?? 1) });
+    if (query.length !== this.model.dimensions) throw new Error(`query has ${query.length} dimensions, model ${this.model.id} ${this.model.dimensions}`);
+    return this.graph?.search(query, k, exclude) ?? this.exact?.search(query, k, exclude) ?? [];
+  }
+
+  remove(paperIds: readonly number[]): void {
+    this.graph?.remove(paperIds);
+    this.exact?.remove(paperIds);
+  }
+
+  /** Deletes files of other (older) models: they are retired and never come back. */
+  dropOtherModelFiles(): void {
+    if (this.dir === undefined) return;
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return;
     }
-    return out;
+    for (const name of names) {
+      const m = /^model-(\d+)-/.exec(name);
+      if (m !== null && Number(m[1]) < this.model.id) rmSync(join(this.dir, name), { force: true });
+    }
   }
 }
 
@@ -280,23 +264,57 @@ function vectorDir(database: Database): string | undefined {
   return database.dataDir === undefined ? undefined : join(database.dataDir, 'vectors');
 }
 
-/** This process's index of `modelId`, switching when the active model changes. */
-async function indexFor(database: Database, modelId: number): Promise<ModelIndex | null> {
+function processIndex(database: Database): ProcessIndex {
   let state = indexes.get(database);
   if (state === undefined) {
-    state = { current: null };
-    indexes.set(database, state);
-    const closing = state;
+    const created: ProcessIndex = { current: null };
+    indexes.set(database, created);
     onClose(database, async () => {
-      await closing.current?.sync().catch(() => {});
-      closing.current?.save();
+      const index = created.current;
+      if (index === null) return;
+      // What it holds now, under the mark it holds it to; a sync would only delay the close.
+      try {
+        index.save();
+      } catch {
+        // A restart rebuilds what this file would have held.
+      }
     });
+    state = created;
   }
+  return state;
+}
+
+/** This process's index of `modelId`, switching when the active model changes; null when `modelId` is not active. */
+async function indexFor(database: Database, modelId: number): Promise<ModelIndex | null> {
+  const state = processIndex(database);
   if (state.current?.model.id === modelId) return state.current;
   const active = await activeModel(database);
   if (active === null || active.id !== modelId) return null;
-  state.current = new ModelIndex(database, active, vectorDir(database));
-  return state.current;
+  if (state.current?.model.id === modelId) return state.current;
+  const index = new ModelIndex(database, active, vectorDir(database), { load: true });
+  state.current = index;
+  index.dropOtherModelFiles();
+  return index;
+}
+
+/** Keeps those neighbours whose vectors are still stored; drops the others from the index. */
+async function stillStored(database: Database, index: ModelIndex, found: Neighbour[]): Promise<Neighbour[]> {
+  if (found.length === 0) return found;
+  const rows = await database.db
+    .selectFrom('paper_vectors')
+    .select('paper_id')
+    .where('model_id', '=', index.model.id)
+    .where(
+      'paper_id',
+      'in',
+      found.map((n) => n.paperId),
+    )
+    .execute();
+  const stored = new Set(rows.map((r) => Number(r.paper_id)));
+  const gone = found.filter((n) => !stored.has(n.paperId)).map((n) => n.paperId);
+  if (gone.length === 0) return found;
+  index.remove(gone);
+  return found.filter((n) => stored.has(n.paperId));
 }
 
 /**
@@ -312,10 +330,31 @@ export async function nearestPapers(
   k: number,
   options: { exclude?: ReadonlySet<number> } = {},
 ): Promise<Neighbour[]> {
+  const wanted = Math.floor(k);
+  if (!(wanted > 0)) return [];
   const index = await indexFor(database, modelId);
   if (index === null) return [];
   await index.sync();
-  return index.search(vector, Math.floor(k), options.exclude ?? new Set());
+  const exclude = options.exclude ?? new Set<number>();
+  // Searched once more (asking for more) when papers deleted since they were indexed took places.
+  for (let attempt = 0; ; attempt++) {
+    const found = index.search(vector, wanted, exclude);
+    const kept = await stillStored(database, index, found);
+    if (kept.length === found.length || found.length < wanted || attempt === 1) return kept;
+  }
+}
+
+/**
+ * Starts catching this process's index up in the background (e.g. at server
+ * start), so the first search does not wait for a build. Never rejects.
+ */
+export function warmVectorIndex(database: Database): Promise<void> {
+  return (async () => {
+    const model = await activeModel(database);
+    if (model === null) return;
+    const index = await indexFor(database, model.id);
+    await index?.sync();
+  })().catch(() => {});
 }
 
 /** Drops this data directory's index files of the active model and builds one afresh from the stored vectors (`paperboy reindex`). */
@@ -324,17 +363,12 @@ export async function rebuildVectorIndex(database: Database): Promise<{ vectors:
   const model = await activeModel(database);
   if (model === null) return { vectors: 0, seconds: 0 };
   const dir = vectorDir(database);
-  if (dir !== undefined) {
-    try {
-      for (const name of readdirSync(dir)) if (name.endsWith('.usearch')) rmSync(join(dir, name), { force: true });
-    } catch {
-      // No directory yet: nothing to drop.
-    }
-  }
-  const index = new ModelIndex(database, model, dir);
+  const index = new ModelIndex(database, model, dir, { load: false });
+  if (dir !== undefined) for (const saved of savedAnnFiles(dir, index.prefix)) rmSync(saved.file, { force: true });
   await index.sync();
   index.save();
-  indexes.set(database, { current: index });
+  index.dropOtherModelFiles();
+  processIndex(database).current = index;
   return { vectors: index.size, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -345,10 +379,32 @@ export interface VectorIndexStatus {
   caughtUp: boolean;
   /** Whether the index started from a saved file rather than the database. */
   loadedFromFile: boolean;
+  /** `exact` below EXACT_MAX vectors, `hnsw` above; `none` before the first search. */
+  kind: 'none' | 'exact' | 'hnsw';
+  /** Vectors read from the database since this process opened the index. */
+  vectorsRead: number;
+  /** Times this process built the graph from the stored vectors (0 after loading a file). */
+  graphBuilds: number;
+  /** HNSW search breadth (ef) in use, chosen by measuring recall on this index's own vectors; null for exact search. */
+  breadth: number | null;
+  /** recall@20 against exact search at that breadth, on a few dozen of the index's vectors (null: exact, or not measured). */
+  recall: number | null;
 }
 
 export async function vectorIndexStatus(database: Database): Promise<VectorIndexStatus> {
   const current = indexes.get(database)?.current ?? null;
-  if (current === null) return { modelId: (await activeModel(database))?.id ?? null, size: 0, caughtUp: false, loadedFromFile: false };
-  return { modelId: current.model.id, size: current.size, caughtUp: current.caughtUp, loadedFromFile: current.loadedFromFile };
+  if (current === null) {
+    const modelId = (await activeModel(database))?.id ?? null;
+    return { modelId, size: 0, caughtUp: false, loadedFromFile: false, kind: 'none', vectorsRead: 0, graphBuilds: 0, breadth: null, recall: null };
+  }
+  return {
+    modelId: current.model.id,
+    size: current.size,
+    caughtUp: current.caughtUp,
+    loadedFromFile: current.loadedFromFile,
+    kind: current.kind,
+    vectorsRead: current.vectorsRead,
+    graphBuilds: current.graphBuilds,
+    ...current.tuning,
+  };
 }

@@ -91,11 +91,13 @@ async function importedTemplate(): Promise<DatabaseLocation | null> {
   }
   const dataDir = join(dir, `imported-${testEngine}`);
   mkdirSync(dataDir);
-  // Not a scratch schema of this file: it must outlive it (run-tests.js drops it after the run).
+  // Not a scratch schema of this file: it must outlive it, so it is named after the test runner
+  // (alive for the whole run; a concurrent run must not take it for a dead file's), and
+  // run-tests.js drops it after the run.
   const location: DatabaseLocation =
     testEngine === 'sqlite'
       ? { engine: 'sqlite', file: join(dataDir, 'paperboy.db') }
-      : { engine: 'postgres', url: await createScratchSchema(testServerUrl, `t_${process.pid}_imported`) };
+      : { engine: 'postgres', url: await createScratchSchema(testServerUrl, `t_${process.ppid}_imported`) };
   const database = openDatabase(location, { dataDir });
   try {
     await migrate(database);
