@@ -32,8 +32,6 @@ export type { Neighbour } from './ann-index.js';
 
 /** Up to this many vectors are searched exactly (about 4 ms); above, the HNSW graph is built and used. */
 export const EXACT_MAX = 5_000;
-/** HNSW parameters (recall measured in BENCHMARKS.md); the search breadth is then tuned per index (Calibration). */
-export const HNSW = ANN_PARAMS;
 
 /** Knobs tests turn down (a small EXACT_MAX exercises the graph on a few vectors). */
 export const vectorIndexTuning = {
