@@ -158,3 +158,16 @@ test('digest settings: defaults, the digest sender, and every bad value listed',
     },
   );
 });
+
+test('embedder settings: the built-in model by default with its training budget, and bad values listed', () => {
+  assert.deepEqual(loadConfig({}).embedder, { kind: 'builtin', trainingPairs: 150_000 });
+  assert.deepEqual(loadConfig({ EMBEDDER_TRAINING_PAIRS: '0' }).embedder, { kind: 'builtin', trainingPairs: 0 });
+  assert.equal(loadConfig({ EMBEDDER: 'onnx:/models/x' }).embedder.kind, 'onnx');
+  assert.throws(
+    () => loadConfig({ EMBEDDER: 'word2vec', EMBEDDER_TRAINING_PAIRS: '-5' }),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      err.problems.some((p) => p.startsWith('EMBEDDER:')) &&
+      err.problems.some((p) => p.startsWith('EMBEDDER_TRAINING_PAIRS:')),
+  );
+});

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { DatabaseLocation } from './db/connection.js';
 import type { LogFormat } from './log.js';
 import { parseCategoryList } from './papers/taxonomy.js';
+import { DEFAULT_TRAINING_PAIRS } from './semantic/builtin.js';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -87,6 +88,7 @@ const envSchema = z
     EMBEDDER_API_KEY: z.string().min(1).optional(),
     EMBEDDER_BATCH_SIZE: z.coerce.number().int().min(1).max(2048).default(64),
     EMBEDDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+    EMBEDDER_TRAINING_PAIRS: z.coerce.number().int().min(0).max(10_000_000).default(DEFAULT_TRAINING_PAIRS),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
     METRICS_ENABLED: booleanFlag.default(false),
@@ -230,13 +232,19 @@ export interface Config {
 
 /** The EMBEDDER setting: the built-in model, an ONNX model directory, or an OpenAI-compatible server. */
 export type EmbedderConfig =
-  | { kind: 'builtin' }
+  | { kind: 'builtin'; trainingPairs: number }
   | { kind: 'onnx'; dir: string; batchSize: number }
   | { kind: 'openai'; url: string; model: string | undefined; apiKey: string | undefined; batchSize: number; timeoutMs: number };
 
 function embedderConfig(
   value: string,
-  e: { EMBEDDER_MODEL?: string | undefined; EMBEDDER_API_KEY?: string | undefined; EMBEDDER_BATCH_SIZE: number; EMBEDDER_TIMEOUT_MS: number },
+  e: {
+    EMBEDDER_MODEL?: string | undefined;
+    EMBEDDER_API_KEY?: string | undefined;
+    EMBEDDER_BATCH_SIZE: number;
+    EMBEDDER_TIMEOUT_MS: number;
+    EMBEDDER_TRAINING_PAIRS: number;
+  },
 ): EmbedderConfig {
   if (value.startsWith('onnx:')) return { kind: 'onnx', dir: resolve(value.slice('onnx:'.length)), batchSize: e.EMBEDDER_BATCH_SIZE };
   if (value.startsWith('openai:')) {
@@ -249,7 +257,7 @@ function embedderConfig(
       timeoutMs: e.EMBEDDER_TIMEOUT_MS,
     };
   }
-  return { kind: 'builtin' };
+  return { kind: 'builtin', trainingPairs: e.EMBEDDER_TRAINING_PAIRS };
 }
 
 export class ConfigError extends Error {

@@ -2,6 +2,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { fitBuiltinModel, serializeBuiltinModel } from './builtin.js';
 
-const documents = (workerData as { documents?: unknown }).documents;
-if (!Array.isArray(documents) || !documents.every((d) => typeof d === 'string')) throw new Error('fit worker: expected { documents: string[] }');
-parentPort?.postMessage(serializeBuiltinModel(fitBuiltinModel(documents)));
+const { documents, trainingPairs } = workerData as { documents?: unknown; trainingPairs?: unknown };
+if (!Array.isArray(documents) || !documents.every((d) => typeof d === 'string') || !Number.isInteger(trainingPairs)) {
+  throw new Error('fit worker: expected { documents: string[], trainingPairs: integer }');
+}
+parentPort?.postMessage(serializeBuiltinModel(fitBuiltinModel(documents, { trainingPairs: trainingPairs as number })));

@@ -151,9 +151,9 @@ export async function fitSample(database: Database, papers: number): Promise<str
 }
 
 /** Fits the built-in model in a worker thread: fitting a large sample takes long enough to stall every request otherwise. */
-export function fitInWorker(documents: string[], signal?: AbortSignal): Promise<Uint8Array> {
+export function fitInWorker(documents: string[], options: { trainingPairs: number }, signal?: AbortSignal): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./fit-worker.js', import.meta.url), { workerData: { documents } });
+    const worker = new Worker(new URL('./fit-worker.js', import.meta.url), { workerData: { documents, trainingPairs: options.trainingPairs } });
     const abort = (): void => {
       void worker.terminate();
       reject(signal?.reason instanceof Error ? signal.reason : new Error('fitting was aborted'));
@@ -202,7 +202,7 @@ export async function planModel(ctx: AppContext, signal?: AbortSignal): Promise<
     reason = `the corpus grew from ${active.corpusSize} to ${papers} papers`;
   } else return { action: 'none', reason: 'the active model is current' };
   const documents = await fitSample(database, papers);
-  const bytes = await fitInWorker(documents, signal);
+  const bytes = await fitInWorker(documents, { trainingPairs: ctx.config.embedder.trainingPairs }, signal);
   const fitted = deserializeBuiltinModel(bytes);
   const model = await createModel(database, {
     embedder: 'builtin',

@@ -13,7 +13,7 @@ import { createLogger } from '../../log.js';
 import type { Database } from '../../db/connection.js';
 import { searchKeyword } from '../../search/keyword.js';
 import { parseQuery } from '../../search/query.js';
-import { builtinEmbedder, DEFAULT_DIMENSIONS, fitBuiltinModel } from '../../semantic/builtin.js';
+import { builtinEmbedder, DEFAULT_DIMENSIONS, DEFAULT_TRAINING_PAIRS, fitBuiltinModel } from '../../semantic/builtin.js';
 import { dot } from '../../semantic/embedder.js';
 import { feedbackQuery, FUSION, fuseScored, type FusionParams } from '../../semantic/fusion.js';
 import { UsageError } from '../usage.js';
@@ -36,6 +36,7 @@ const optionsSchema = z.object({
   tag: z.string().regex(/^\S+$/, 'no spaces').default('paperboy'),
   weights: weightsSchema.optional(),
   dimensions: z.coerce.number().int().min(8).max(1024).default(DEFAULT_DIMENSIONS),
+  trainingPairs: z.coerce.number().int().min(0).max(10_000_000).default(DEFAULT_TRAINING_PAIRS),
   semanticWeight: z.coerce.number().min(0).max(1).default(FUSION.semanticWeight),
   depth: z.coerce.number().int().min(1).max(10_000).default(FUSION.depth),
   feedbackDocs: z.coerce.number().int().min(0).max(100).default(FUSION.feedbackDocs),
@@ -107,7 +108,7 @@ async function semanticSpace(database: Database, queries: readonly BeirQuery[], 
     .execute();
   // The same text the embed job uses (src/semantic/models.ts).
   const texts = rows.map((r) => `${r.title_text.trim()}\n\n${r.abstract.trim()}`);
-  const model = fitBuiltinModel(texts, { dimensions: opts.dimensions });
+  const model = fitBuiltinModel(texts, { dimensions: opts.dimensions, trainingPairs: opts.trainingPairs });
   const embedder = builtinEmbedder(model, 'search-run');
   const documents = await embedder.embed(texts, 'document');
   const paperIds = rows.map((r) => r.id);
@@ -140,6 +141,11 @@ export function searchRunCommand(): Command {
     .addOption(new Option('--tag <name>', 'run tag (last TREC column)').default('paperboy'))
     .addOption(new Option('--weights <t,a,b>', 'BM25 column weights title,authors,abstract (for tuning)'))
     .addOption(new Option('--dimensions <n>', 'built-in embedder dimensions (semantic, hybrid)').default(String(DEFAULT_DIMENSIONS)))
+    .addOption(
+      new Option('--training-pairs <n>', 'built-in embedder inverse-cloze training pairs, 0: plain LSA (semantic, hybrid)').default(
+        String(DEFAULT_TRAINING_PAIRS),
+      ),
+    )
     .addOption(new Option('--semantic-weight <w>', 'share of the semantic score, 0..1 (hybrid)').default(String(FUSION.semanticWeight)))
     .addOption(new Option('--depth <n>', 'how many of each ranking are fused (hybrid)').default(String(FUSION.depth)))
     .addOption(new Option('--feedback-docs <n>', 'best keyword hits that move the query vector (hybrid)').default(String(FUSION.feedbackDocs)))
