@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { enqueue, jobSpec } from '../src/jobs/queue.js';
 import { pruneJobsJob } from '../src/jobs/maintenance.js';
-import { emptyApp } from './support/app.js';
+import { emptyApp, importedApp } from './support/app.js';
 
 test('/metrics is not served unless METRICS_ENABLED=true', async () => {
   const t = await emptyApp();
@@ -44,6 +44,9 @@ test('/metrics: latency by route pattern, jobs by status and type, search index,
     assert.match(text, /^paperboy_search_index_caught_up [01]$/m);
     assert.match(text, /^paperboy_search_index_lag_seconds -?\d/m);
     assert.match(text, /^paperboy_search_index_pending_changes \d+$/m);
+    // An empty instance: no model yet, nothing to embed.
+    assert.match(text, /^paperboy_vector_index_vectors 0$/m);
+    assert.match(text, /^paperboy_papers_without_vector 0$/m);
     assert.match(text, /^process_cpu_user_seconds_total /m);
     assert.match(text, /^nodejs_eventloop_lag_seconds /m);
 
@@ -53,5 +56,23 @@ test('/metrics: latency by route pattern, jobs by status and type, search index,
   } finally {
     await t.close();
     await other.close();
+  }
+});
+
+test('/metrics: the vector index after a search by meaning, and the embed backlog', async () => {
+  const t = await importedApp({ METRICS_ENABLED: 'true' });
+  try {
+    const papers = Number((await t.ctx.database.db.selectFrom('papers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    assert.equal((await t.app.inject('/api/papers/search?q=quantum+entanglement&mode=semantic')).statusCode, 200);
+    let text = (await t.app.inject('/metrics')).body;
+    assert.match(text, new RegExp(`^paperboy_vector_index_vectors ${papers}$`, 'm'), 'every paper is in the index once it is used');
+    assert.match(text, /^paperboy_vector_index_recall (1|0\.9\d*)$/m);
+    assert.match(text, /^paperboy_papers_without_vector 0$/m);
+    // A paper whose abstract changes loses its vector until the embed job runs again.
+    await t.ctx.database.db.updateTable('papers').set({ abstract: 'A changed abstract about graphene.' }).where('arxiv_id', '=', '0704.0001').execute();
+    text = (await t.app.inject('/metrics')).body;
+    assert.match(text, /^paperboy_papers_without_vector 1$/m);
+  } finally {
+    await t.close();
   }
 });

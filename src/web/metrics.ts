@@ -1,6 +1,7 @@
 /**
  * Prometheus metrics at /metrics (METRICS_ENABLED=true): request latency per
- * route, the job queue and the keyword index's lag, read from the database at
+ * route, the job queue, the keyword index's lag and the vector index's state
+ * (size, recall, papers still without a vector), read from the database at
  * scrape time so every process reports the instance's queue as it is, plus
  * Node's process metrics. Each app has its own registry: tests build several
  * apps in one process, and the global registry would refuse a second metric
@@ -10,7 +11,9 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppContext } from '../context.js';
+import { vectorCoverage } from '../db/vector-store.js';
 import { keywordIndexStatus } from '../search/index-status.js';
+import { vectorIndexStatus } from '../semantic/vector-index.js';
 
 /** Seconds; from a cached page (milliseconds) to a slow search under load. */
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -55,9 +58,25 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext): void {
     registers: [registry],
   });
 
+  const vectorSize = new Gauge({
+    name: 'paperboy_vector_index_vectors',
+    help: "Vectors in this process's index for search by meaning (0 before its first use)",
+    registers: [registry],
+  });
+  const vectorRecall = new Gauge({
+    name: 'paperboy_vector_index_recall',
+    help: 'recall@20 of the HNSW graph against exact search, measured by this process on its own vectors (1 while search is exact)',
+    registers: [registry],
+  });
+  const papersWithoutVector = new Gauge({
+    name: 'paperboy_papers_without_vector',
+    help: "Papers the active embedding model has not embedded yet (the embed job's backlog; every paper before the first model)",
+    registers: [registry],
+  });
+
   /** Reads what the database-backed gauges show, once per scrape. */
   const refresh = async (): Promise<void> => {
-    const [rows, index] = await Promise.all([
+    const [rows, index, vectors] = await Promise.all([
       ctx.database.db
         .selectFrom('jobs')
         .select(['status', 'type', sql<number>`count(*)`.as('n')])
@@ -65,13 +84,21 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext): void {
         .groupBy(['status', 'type'])
         .execute(),
       keywordIndexStatus(ctx),
+      vectorIndexStatus(ctx.database),
     ]);
+    const coverage =
+      vectors.modelId === null
+        ? { vectors: 0, papers: Number((await ctx.database.db.selectFrom('papers').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n) }
+        : await vectorCoverage(ctx.database, vectors.modelId);
     // Reset first, so a status or type with no jobs left drops out instead of repeating its last count.
     jobs.reset();
     for (const row of rows) jobs.set({ status: row.status, type: row.type }, Number(row.n));
     indexLag.set(index.lagSeconds);
     indexPending.set(index.pendingChanges);
     indexCaughtUp.set(index.caughtUp ? 1 : 0);
+    vectorSize.set(vectors.size);
+    vectorRecall.set(vectors.kind === 'hnsw' ? (vectors.recall ?? 0) : 1);
+    papersWithoutVector.set(coverage.papers - coverage.vectors);
   };
 
   app.get('/metrics', async (_req, reply) => {
