@@ -12,7 +12,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import type { FollowKind } from '../db/schema.js';
-import { renderRss, type SyndicationItem } from '../feeds/syndication.js';
+import { renderRss } from '../feeds/syndication.js';
 import {
   feedTokenOf,
   feedTokenOwner,
@@ -30,7 +30,8 @@ import {
 } from '../people/follows.js';
 import { followingFeed, FOLLOWING_WINDOW_DAYS, parseFeedCursor, type FollowingItem, type FollowReason } from '../people/following-feed.js';
 import { csrfField, requireUser, requireWrite, safeNext } from './auth.js';
-import { paperCard, paperPath } from './card.js';
+import { paperCard } from './card.js';
+import { paperFeedItem } from './syndication-routes.js';
 import { sendError } from './errors.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
@@ -214,27 +215,6 @@ function returnTo(next: string | undefined): string {
   return next !== undefined && safeNext(next) === next ? next : '/following';
 }
 
-function rssItem(ctx: AppContext, item: FollowingItem): SyndicationItem {
-  const { paper } = item.entry;
-  const url = `${ctx.config.baseUrl}${paperPath(paper.arxivId)}`;
-  const date = (value: string | null): Date | null => {
-    const d = value === null ? null : new Date(value);
-    return d === null || Number.isNaN(d.getTime()) ? null : d;
-  };
-  const published = date(paper.publishedAt) ?? date(item.day) ?? new Date(0);
-  const updated = date(paper.updatedAt);
-  return {
-    id: url,
-    url,
-    title: paper.titleText,
-    summary: `Why: ${item.reasons.map((r) => r.text).join('; ')}\n\n${paper.abstractText}`,
-    authors: paper.authors.map((a) => a.name),
-    categories: paper.categories,
-    published,
-    updated: updated !== null && updated > published ? updated : published,
-  };
-}
-
 const FEED_FILE = /^([A-Za-z0-9_-]{43})\.rss$/;
 
 /** Registers /following, its actions and the secret RSS feed. */
@@ -285,7 +265,7 @@ export function followingRoutes(ctx: AppContext): FastifyPluginAsync {
       const owner = token === undefined ? undefined : await feedTokenOwner(ctx.database, token);
       if (owner === undefined) return sendError(req, reply, 404, 'There is no feed at this address. Its owner may have made a new one on their Following page.');
       const page = await followingFeed(ctx.database, owner, { limit: FOLLOWING_FEED_ITEMS });
-      const items = page.items.map((i) => rssItem(ctx, i));
+      const items = page.items.map((i) => paperFeedItem(ctx.config.baseUrl, i.entry, i.reasons));
       const base = ctx.config.baseUrl;
       const rss = renderRss({
         title: 'Paperboy: papers you follow',

@@ -15,7 +15,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { paperIdOf } from '../community/upvotes.js';
 import type { AppContext } from '../context.js';
-import { renderAtom, renderRss, type SyndicationFeed, type SyndicationItem } from '../feeds/syndication.js';
+import { renderAtom, renderRss, type SyndicationFeed } from '../feeds/syndication.js';
 import { parseArxivId } from '../papers/arxiv-id.js';
 import { feedTokenOf, feedTokenOwner, rotateFeedToken } from '../people/follows.js';
 import { forYou, type ForYouItem, type ForYouResult } from '../personal/for-you.js';
@@ -23,6 +23,7 @@ import { MAX_MUTED_KEYWORDS, MUTED_KEYWORD_LENGTH, muteKeyword, mutedKeywordsOf,
 import { clearNotInterested, markNotInterested, notInterestedPapers, personalFilter, type PersonalFilter } from '../personal/not-interested.js';
 import { csrfField, requireUser, requireWrite, safeNext } from './auth.js';
 import { paperCard, paperPath } from './card.js';
+import { paperFeedItem } from './syndication-routes.js';
 import { sendError } from './errors.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
@@ -190,27 +191,6 @@ ${showAgainForm(csrf, d.entry.paper.arxivId, d.entry.paper.titleText, '/settings
   return sendPrivatePage(reply, status, layout({ title: 'Muted keywords and papers · Paperboy' }, body));
 }
 
-function feedItem(ctx: AppContext, item: ForYouItem): SyndicationItem {
-  const { paper } = item.entry;
-  const url = `${ctx.config.baseUrl}${paperPath(paper.arxivId)}`;
-  const date = (value: string | null): Date | null => {
-    const d = value === null ? null : new Date(value);
-    return d === null || Number.isNaN(d.getTime()) ? null : d;
-  };
-  const published = date(paper.publishedAt) ?? date(item.day) ?? new Date(0);
-  const updated = date(paper.updatedAt);
-  return {
-    id: url,
-    url,
-    title: paper.titleText,
-    summary: `Why: ${item.reasons.map((r) => r.text).join('; ')}\n\n${paper.abstractText}`,
-    authors: paper.authors.map((a) => a.name),
-    categories: paper.categories,
-    published,
-    updated: updated !== null && updated > published ? updated : published,
-  };
-}
-
 const FEED_FILE = /^([A-Za-z0-9_-]{43})\.(rss|atom)$/;
 
 /**
@@ -283,7 +263,7 @@ export function forYouRoutes(ctx: AppContext): FastifyPluginAsync {
         return sendError(req, reply, 404, 'There is no feed at this address. Its owner may have made a new one on their For you page.');
       }
       const result = await forYou(ctx.database, owner, { limit: FOR_YOU_FEED_ITEMS });
-      const items = result.items.map((i) => feedItem(ctx, i));
+      const items = result.items.map((i) => paperFeedItem(ctx.config.baseUrl, i.entry, i.reasons));
       const base = ctx.config.baseUrl;
       const self = `${base}/for-you/feed/${req.params.file}`;
       const feed: SyndicationFeed = {

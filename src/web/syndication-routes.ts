@@ -61,9 +61,10 @@ function latest(dates: readonly Date[]): Date {
 /**
  * A paper as a feed item. The id is the absolute paper URL: stable across
  * runs and feeds (a paper is the same entry in the daily and category feeds).
- * Published is the first arXiv version, updated the latest one.
+ * Published is the first arXiv version, updated the latest one. Personal feeds
+ * (For you, Following) put why each paper is there above its abstract.
  */
-function itemOf(baseUrl: string, entry: FeedEntry): SyndicationItem {
+export function paperFeedItem(baseUrl: string, entry: FeedEntry, reasons: readonly { text: string }[] = []): SyndicationItem {
   const { paper } = entry;
   const url = `${baseUrl}${paperPath(paper.arxivId)}`;
   const published = parseDate(paper.publishedAt) ?? parseDate(paper.announcedOn) ?? parseDate(paper.modifiedAt) ?? EPOCH;
@@ -72,7 +73,7 @@ function itemOf(baseUrl: string, entry: FeedEntry): SyndicationItem {
     id: url,
     url,
     title: paper.titleText,
-    summary: paper.abstractText,
+    summary: reasons.length > 0 ? `Why: ${reasons.map((r) => r.text).join('; ')}\n\n${paper.abstractText}` : paper.abstractText,
     authors: paper.authors.map((a) => a.name),
     categories: paper.categories,
     published,
@@ -96,7 +97,7 @@ interface FeedContent {
 
 function buildFeed(baseUrl: string, format: FeedFormat, content: FeedContent): SyndicationFeed {
   const suffix = content.query ? `?${content.query}` : '';
-  const items = content.entries.map((e) => itemOf(baseUrl, e));
+  const items = content.entries.map((e) => paperFeedItem(baseUrl, e));
   const featuredAt = content.datedByFeaturing
     ? content.entries.flatMap((e) => {
         const at = parseDate(e.featured?.at);
