@@ -153,6 +153,34 @@ test('the export holds the account, and deleting it signs out and removes it', a
   assert.equal((await frank.inject({ url: '/settings' })).statusCode, 303);
 });
 
+test('the export holds what the person made: collections, follows, muted keywords and saved searches, without their secrets', async () => {
+  const gail = await signedInUser(t.ctx, t.app, { username: 'gail' });
+  const token = await gail.token('write');
+  const post = async (url: string, body: unknown): Promise<void> => {
+    const res = await t.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload: body as object });
+    assert.ok(res.statusCode === 200 || res.statusCode === 201, `${url}: ${res.statusCode} ${res.body}`);
+  };
+  await post('/api/collections', { name: 'Reading group', description: 'Tuesdays', public: true });
+  await post('/api/follows', { kind: 'category', target: 'cs.LG' });
+  await post('/api/muted-keywords', { keyword: 'survey' });
+  await post('/api/saved-searches', { name: 'Diffusion', query: 'diffusion models', webhookUrl: 'https://hooks.example.org/services/T000/B000/secretpart' });
+  const data = (await gail.inject({ url: '/settings/export.json' })).json();
+  assert.deepEqual(
+    data.collections.map((c: { name: string; public: boolean; papers: unknown[] }) => [c.name, c.public, c.papers.length]),
+    [['Reading group', true, 0]],
+  );
+  assert.deepEqual(data.follows.map((f: { kind: string; target: string }) => [f.kind, f.target]), [['category', 'cs.LG']]);
+  assert.deepEqual(data.mutedKeywords.map((m: { keyword: string }) => m.keyword), ['survey']);
+  assert.deepEqual(data.notInterested, []);
+  assert.deepEqual(data.claims, []);
+  assert.equal(data.savedSearches.length, 1);
+  assert.equal(data.savedSearches[0].query, 'diffusion models');
+  assert.equal(data.savedSearches[0].webhook, true);
+  const text = JSON.stringify(data);
+  const stored = await t.ctx.database.db.selectFrom('saved_searches').select(['feed_token', 'alert_token']).executeTakeFirstOrThrow();
+  for (const secret of ['secretpart', stored.feed_token, stored.alert_token]) assert.ok(!text.includes(secret), 'no feed, alert or webhook secret');
+});
+
 test('admins read the outbox; nobody else does', async () => {
   const admin = await signedInUser(t.ctx, t.app, { username: 'root_admin', role: 'admin' });
   const res = await admin.inject({ url: '/admin/outbox' });

@@ -8,6 +8,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/connection.js';
 import type { DB } from '../db/schema.js';
+import { savedSearchesOf } from '../saved/repository.js';
 import { preferencesOf } from '../subscriptions/preferences.js';
 import { accountSubscriptions, endAccountSubscriptions } from '../subscriptions/subscribers.js';
 
@@ -41,6 +42,28 @@ export interface AccountExport {
     createdAt: string;
     confirmedAt: string | null;
     unsubscribedAt: string | null;
+  }[];
+  claims: { paper: string; authorName: string; status: string; reason: string | null; showOnProfile: boolean; createdAt: string }[];
+  collections: {
+    name: string;
+    description: string;
+    public: boolean;
+    createdAt: string;
+    papers: { paper: string; note: string; addedAt: string }[];
+  }[];
+  follows: { kind: string; target: string; createdAt: string }[];
+  mutedKeywords: { keyword: string; createdAt: string }[];
+  notInterested: { paper: string; at: string }[];
+  /** Without feed and alert tokens or the webhook's address (a chat webhook's URL is itself a credential), like the subscriptions' link tokens. */
+  savedSearches: {
+    name: string;
+    query: string;
+    mode: string;
+    categories: string[];
+    featuredOnly: boolean;
+    emailAlert: boolean;
+    webhook: boolean;
+    createdAt: string;
   }[];
 }
 
@@ -86,6 +109,35 @@ export async function exportAccount(database: Database, userId: number): Promise
     db.selectFrom('notifications').selectAll().where('user_id', '=', userId).orderBy('id').execute(),
     accountSubscriptions(db, owner),
   ]);
+  const [claims, collections, collected, follows, muted, dismissed, saved] = await Promise.all([
+    db
+      .selectFrom('author_claims')
+      .innerJoin('papers', 'papers.id', 'author_claims.paper_id')
+      .select(['papers.arxiv_id', 'author_claims.author_name', 'author_claims.status', 'author_claims.reason', 'author_claims.show_on_profile', 'author_claims.created_at'])
+      .where('author_claims.user_id', '=', userId)
+      .orderBy('author_claims.id')
+      .execute(),
+    db.selectFrom('collections').selectAll().where('user_id', '=', userId).orderBy('id').execute(),
+    db
+      .selectFrom('collection_papers')
+      .innerJoin('collections', 'collections.id', 'collection_papers.collection_id')
+      .innerJoin('papers', 'papers.id', 'collection_papers.paper_id')
+      .select(['collection_papers.collection_id', 'papers.arxiv_id', 'collection_papers.note', 'collection_papers.added_at'])
+      .where('collections.user_id', '=', userId)
+      .orderBy('collection_papers.collection_id')
+      .orderBy('collection_papers.position')
+      .execute(),
+    db.selectFrom('follows').select(['kind', 'target', 'created_at']).where('user_id', '=', userId).orderBy('id').execute(),
+    db.selectFrom('muted_keywords').select(['keyword', 'created_at']).where('user_id', '=', userId).orderBy('created_at').orderBy('keyword').execute(),
+    db
+      .selectFrom('not_interested')
+      .innerJoin('papers', 'papers.id', 'not_interested.paper_id')
+      .select(['papers.arxiv_id', 'not_interested.created_at'])
+      .where('not_interested.user_id', '=', userId)
+      .orderBy('not_interested.created_at')
+      .execute(),
+    savedSearchesOf(database, userId),
+  ]);
   return {
     exportedAt: new Date().toISOString(),
     account: {
@@ -126,6 +178,34 @@ export async function exportAccount(database: Database, userId: number): Promise
         unsubscribedAt: s.unsubscribed_at,
       };
     }),
+    claims: claims.map((c) => ({
+      paper: c.arxiv_id,
+      authorName: c.author_name,
+      status: c.status,
+      reason: c.reason,
+      showOnProfile: c.show_on_profile === 1,
+      createdAt: c.created_at,
+    })),
+    collections: collections.map((c) => ({
+      name: c.name,
+      description: c.description,
+      public: c.is_public === 1,
+      createdAt: c.created_at,
+      papers: collected.filter((p) => p.collection_id === c.id).map((p) => ({ paper: p.arxiv_id, note: p.note, addedAt: p.added_at })),
+    })),
+    follows: follows.map((f) => ({ kind: f.kind, target: f.target, createdAt: f.created_at })),
+    mutedKeywords: muted.map((m) => ({ keyword: m.keyword, createdAt: m.created_at })),
+    notInterested: dismissed.map((d) => ({ paper: d.arxiv_id, at: d.created_at })),
+    savedSearches: saved.map((q) => ({
+      name: q.name,
+      query: q.query,
+      mode: q.mode,
+      categories: q.categories,
+      featuredOnly: q.featuredOnly,
+      emailAlert: q.emailAlert,
+      webhook: q.webhookUrl !== null,
+      createdAt: q.createdAt,
+    })),
   };
 }
 
