@@ -19,7 +19,6 @@ import {
   buildingModel,
   createModel,
   deleteRetiredVectors,
-  modelById,
   papersWithoutVectors,
   readVectors,
   vectorCoverage,
@@ -148,7 +147,7 @@ describe('vector store', () => {
     assert.deepEqual(await vectorCoverage(database, b.id), { vectors: 30, papers: 30 });
 
     await activateModel(database, b.id);
-    assert.equal((await modelById(database, a.id))?.status, 'retired');
+    assert.equal((await database.db.selectFrom('embedding_models').select('status').where('id', '=', a.id).executeTakeFirst())?.status, 'retired');
     assert.equal((await activeModel(database))?.id, b.id);
     assert.equal(await deleteRetiredVectors(database, 12), 12);
     assert.equal(await deleteRetiredVectors(database, 12), 12);

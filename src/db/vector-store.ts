@@ -86,11 +86,6 @@ export function buildingModel(database: Database): Promise<EmbeddingModel | null
   return modelWithStatus(database, 'building');
 }
 
-export async function modelById(database: Database, id: number): Promise<EmbeddingModel | null> {
-  const row = await database.db.selectFrom('embedding_models').select(MODEL_COLUMNS).where('id', '=', id).executeTakeFirst();
-  return row === undefined ? null : model(row);
-}
-
 /** The built-in model's parameters (null for external embedders). */
 export async function modelState(database: Database, id: number): Promise<Uint8Array | null> {
   const row = await database.db.selectFrom('embedding_models').select('state').where('id', '=', id).executeTakeFirst();
