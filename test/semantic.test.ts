@@ -4,11 +4,14 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { activeModel, buildingModel, readVectors, vectorCoverage } from '../src/db/vector-store.js';
 import { importPaths } from '../src/ingest/import.js';
+import { searchPapers } from '../src/search/search.js';
 import { embedAll } from '../src/semantic/jobs.js';
+import { similarPapers } from '../src/semantic/similar.js';
+import { vectorIndexTuning, warmVectorIndex } from '../src/semantic/vector-index.js';
 import { REFIT_MIN_NEW } from '../src/semantic/models.js';
 import { emptyApp, importedApp, type TestApp } from './support/app.js';
 import { runCli } from './support/cli.js';
-import { envFor } from './support/database.js';
+import { envFor, reopen } from './support/database.js';
 import { sharedData } from './support/shared-data.js';
 
 // Search by meaning on the shared arXiv records, embedded by the built-in
@@ -209,9 +212,36 @@ test('the built-in model is refitted once the corpus has doubled, and the old ve
     const left = await sql<{ n: number | string }>`SELECT count(*) AS n FROM paper_vectors WHERE model_id = ${first.id}`.execute(database.db);
     assert.equal(Number(left.rows[0]?.n), 0, 'the retired model has no vectors left');
     assert.equal((await vectorCoverage(database, second.id)).vectors, papers);
-    // The index switched with the model: similar papers still answer.
+    // The index switched with the model: similar papers answer once this process has built it.
+    await warmVectorIndex(fresh.ctx.database);
     assert.equal((await fresh.app.inject({ url: '/api/papers/0704.0001/similar' })).statusCode, 200);
   } finally {
     await fresh.close();
+  }
+});
+
+test('while a process builds its first vector index, search by meaning answers by keyword and says why, and similar papers wait', { skip: shared.skip }, async () => {
+  // Another process's view of the same database, with no index file yet: its first sync reads every vector.
+  const database = reopen(t.ctx.database);
+  const ctx = { ...t.ctx, database };
+  const tuning = { ...vectorIndexTuning };
+  try {
+    Object.assign(vectorIndexTuning, { interactiveWaitMs: 0, syncBatch: 100 });
+    const warming = await searchPapers(ctx, 'quantum entanglement', { limit: 10, mode: 'hybrid' });
+    assert.equal(warming.mode, 'keyword');
+    assert.match(warming.semanticUnavailable ?? '', /still building its index for search by meaning/);
+    assert.ok(warming.hits.length > 0, 'the words still find papers');
+    const paper = await database.db.selectFrom('papers').select('id').where('arxiv_id', '=', '0704.0001').executeTakeFirstOrThrow();
+    const similar = await similarPapers(ctx, paper.id, 5);
+    assert.equal(similar.available, false);
+
+    await warmVectorIndex(database);
+    // Caught up: an interactive search no longer waits for anything, and meaning ranks again.
+    const ready = await searchPapers(ctx, 'quantum entanglement', { limit: 10, mode: 'hybrid' });
+    assert.equal(ready.mode, 'hybrid');
+    assert.equal((await similarPapers(ctx, paper.id, 5)).available, true);
+  } finally {
+    Object.assign(vectorIndexTuning, tuning);
+    await database.close();
   }
 });

@@ -56,7 +56,7 @@ export function forYouApiRoutes(ctx: AppContext): FastifyPluginAsync {
     app.get('/for-you', read, async (req, reply) => {
       const query = parse(ForYouQuery, req.query, req, reply);
       if (query === undefined) return reply;
-      const result = await forYou(ctx.database, signedInId(req), { limit: query.limit });
+      const result = await forYou(ctx.database, signedInId(req), { limit: query.limit, interactive: true });
       const answer: ForYouPage = {
         items: result.items.map((i) => ({ paper: presentPaper(i.entry.paper, i.entry.featured), day: i.day, score: i.score, reasons: i.reasons.map(presentReason) })),
         semantic: result.semantic,

@@ -28,7 +28,7 @@ import { entriesByIds, type FeedEntry } from '../feeds/feed.js';
 import { addDays } from '../feeds/periods.js';
 import { followingFeed, type FollowReason } from '../people/following-feed.js';
 import { dot } from '../semantic/embedder.js';
-import { nearestPapers } from '../semantic/vector-index.js';
+import { nearestPapers, VectorIndexWarming } from '../semantic/vector-index.js';
 import { keywordMatcher, mutableText, mutedKeywordsOf } from './muted.js';
 import { recentNotInterestedIds } from './not-interested.js';
 import { bestMatch, centroid, FOR_YOU, mmr, score, scoreParts, type FollowSignal, type Positive, type Signals } from './ranking.js';
@@ -94,6 +94,8 @@ export interface ForYouOptions {
   exclude?: ReadonlySet<number>;
   /** Windows to try, in days; default WINDOWS. */
   windows?: readonly number[];
+  /** A person waits for the list (a page, the API, a feed reader): neighbours are skipped while the vector index warms up. */
+  interactive?: boolean;
 }
 
 const HOW_ORDER: Record<Positive['how'], number> = { authored: 0, saved: 1, upvoted: 2 };
@@ -301,7 +303,14 @@ export async function forYou(database: Database, userId: number, options: ForYou
   if (model !== null && positiveVectors.length > 0) {
     const searches = positiveVectors.slice(0, ANN_POSITIVES).map((p) => ({ vector: p.vector, k: ANN_NEIGHBOURS }));
     if (center !== undefined) searches.push({ vector: center, k: ANN_CENTROID_NEIGHBOURS });
-    for (const s of searches) for (const n of await nearestPapers(database, model.id, s.vector, s.k, { exclude: excluded })) neighbours.add(n.paperId);
+    try {
+      for (const s of searches) {
+        for (const n of await nearestPapers(database, model.id, s.vector, s.k, { exclude: excluded, interactive: options.interactive === true })) neighbours.add(n.paperId);
+      }
+    } catch (err) {
+      // A page while this process builds its first vector index: follows, categories and fresh papers still rank.
+      if (!(err instanceof VectorIndexWarming)) throw err;
+    }
   }
 
   const windows = options.windows ?? WINDOWS;

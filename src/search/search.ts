@@ -14,7 +14,7 @@ import type { SearchMode } from '../db/schema.js';
 import { feedbackQuery, fuseScored, FUSION } from '../semantic/fusion.js';
 import { readVectors } from '../db/vector-store.js';
 import { embedQuery } from '../semantic/models.js';
-import { nearestPapers } from '../semantic/vector-index.js';
+import { nearestPapers, VectorIndexWarming } from '../semantic/vector-index.js';
 import { escapeHtml, SafeHtml } from '../web/html.js';
 import { searchKeyword, type KeywordOptions } from './keyword.js';
 import { categoryFilters, parseQuery, type ParsedQuery, type TermNode } from './query.js';
@@ -162,7 +162,7 @@ async function semanticRanking(
   parsed: ParsedQuery,
 ): Promise<{ candidate: Candidate; similarity: number }[]> {
   for (let k = Math.max(want, 50); ; k *= 4) {
-    const neighbours = await nearestPapers(ctx.database, query.modelId, query.vector, Math.min(k, MAX_NEIGHBOURS));
+    const neighbours = await nearestPapers(ctx.database, query.modelId, query.vector, Math.min(k, MAX_NEIGHBOURS), { interactive: true });
     const passing = await filterCandidates(ctx, neighbours.map((n) => n.paperId), options, parsed);
     const ranked = neighbours.flatMap((n) => {
       const candidate = passing.get(n.paperId);
@@ -214,66 +214,76 @@ export async function searchPapers(ctx: AppContext, query: string, options: Sear
   // In hybrid mode the words alone decide then, which needs no apology.
   if (embedded.vector.every((x) => x === 0)) return keywordOnly(requested === 'semantic' ? 'none of the query’s words is known to the embedding model' : undefined);
 
-  if (requested === 'semantic') {
-    const semantic = await semanticRanking(ctx, embedded, Math.min(MEANING_WINDOW, offset + limit), options, parsed);
-    const hits = semantic.slice(offset, offset + limit).map(({ candidate: c, similarity }, i) => ({
-      paperId: c.id,
-      arxivId: c.arxiv_id,
-      title: c.title_text,
-      authorsText: c.authors_text,
-      score: similarity,
-      snippet: options.snippets === false ? new SafeHtml('') : excerpt(c.abstract_text),
-      similarity,
-      keywordRank: null,
-      semanticRank: offset + i + 1,
-    }));
-    return { mode: 'semantic', requestedMode: requested, hits, total: semantic.length, totalIsLowerBound: semantic.length >= MEANING_WINDOW };
+  // While this process builds its first vector index (minutes at a million papers), the words alone answer.
+  try {
+    return await rankByMeaning(embedded);
+  } catch (err) {
+    if (err instanceof VectorIndexWarming) return keywordOnly(err.message);
+    throw err;
   }
 
-  // Hybrid: the keyword ranking first (without snippets: only the page's hits
-  // need them, fetched below), then the query vector moved towards its best
-  // hits (pseudo-relevance feedback, tuned on SciFact), then the two score
-  // lists mixed (src/semantic/fusion.ts).
-  const want = Math.min(MEANING_WINDOW, Math.max(offset + limit, FUSION.depth));
-  const keyword = await searchKeyword(ctx.database, parsed, { ...keywordOptions(options, want, 0), snippets: false, count: false });
-  const keywordHits = keyword.problem === undefined ? keyword.hits : [];
-  const top = keywordHits.slice(0, FUSION.feedbackDocs);
-  const topVectors = new Map((await readVectors(ctx.database, embedded.modelId, top.map((h) => h.paperId))).map((v) => [v.paperId, v.vector]));
-  const feedback = top.flatMap((h) => {
-    const vector = topVectors.get(h.paperId);
-    return vector === undefined ? [] : [{ vector, score: h.score }];
-  });
-  const semantic = await semanticRanking(ctx, { modelId: embedded.modelId, vector: feedbackQuery(embedded.vector, feedback) }, want, options, parsed);
-  const fused = fuseScored(
-    keywordHits.map((h) => ({ id: h.paperId, score: h.score })),
-    semantic.map((s) => ({ id: s.candidate.id, score: s.similarity })),
-    FUSION,
-  );
-  const page = fused.slice(offset, offset + limit);
-  const byKeyword = new Map(keywordHits.map((h) => [h.paperId, h]));
-  if (options.snippets !== false) {
-    const ids = page.filter((f) => byKeyword.has(f.id)).map((f) => f.id);
-    const withSnippets = await searchKeyword(ctx.database, parsed, { ...keywordOptions(options, ids.length, 0), onlyIds: ids, count: false });
-    for (const h of withSnippets.hits) byKeyword.set(h.paperId, h);
-  }
-  const bySemantic = new Map(semantic.map((s) => [s.candidate.id, s]));
-  const hits: SearchHit[] = [];
-  for (const f of page) {
-    const k = byKeyword.get(f.id);
-    const s = bySemantic.get(f.id);
-    const base = k ?? (s === undefined ? undefined : { paperId: s.candidate.id, arxivId: s.candidate.arxiv_id, title: s.candidate.title_text, authorsText: s.candidate.authors_text, snippet: options.snippets === false ? new SafeHtml('') : excerpt(s.candidate.abstract_text) });
-    if (base === undefined) continue;
-    hits.push({
-      paperId: base.paperId,
-      arxivId: base.arxivId,
-      title: base.title,
-      authorsText: base.authorsText,
-      snippet: base.snippet,
-      score: f.score,
-      similarity: s?.similarity ?? null,
-      keywordRank: f.keywordRank,
-      semanticRank: f.semanticRank,
+  async function rankByMeaning(meaning: { modelId: number; vector: Float32Array }): Promise<SearchResult> {
+    if (requested === 'semantic') {
+      const semantic = await semanticRanking(ctx, meaning, Math.min(MEANING_WINDOW, offset + limit), options, parsed);
+      const hits = semantic.slice(offset, offset + limit).map(({ candidate: c, similarity }, i) => ({
+        paperId: c.id,
+        arxivId: c.arxiv_id,
+        title: c.title_text,
+        authorsText: c.authors_text,
+        score: similarity,
+        snippet: options.snippets === false ? new SafeHtml('') : excerpt(c.abstract_text),
+        similarity,
+        keywordRank: null,
+        semanticRank: offset + i + 1,
+      }));
+      return { mode: 'semantic', requestedMode: requested, hits, total: semantic.length, totalIsLowerBound: semantic.length >= MEANING_WINDOW };
+    }
+
+    // Hybrid: the keyword ranking first (without snippets: only the page's hits
+    // need them, fetched below), then the query vector moved towards its best
+    // hits (pseudo-relevance feedback, tuned on SciFact), then the two score
+    // lists mixed (src/semantic/fusion.ts).
+    const want = Math.min(MEANING_WINDOW, Math.max(offset + limit, FUSION.depth));
+    const keyword = await searchKeyword(ctx.database, parsed, { ...keywordOptions(options, want, 0), snippets: false, count: false });
+    const keywordHits = keyword.problem === undefined ? keyword.hits : [];
+    const top = keywordHits.slice(0, FUSION.feedbackDocs);
+    const topVectors = new Map((await readVectors(ctx.database, meaning.modelId, top.map((h) => h.paperId))).map((v) => [v.paperId, v.vector]));
+    const feedback = top.flatMap((h) => {
+      const vector = topVectors.get(h.paperId);
+      return vector === undefined ? [] : [{ vector, score: h.score }];
     });
+    const semantic = await semanticRanking(ctx, { modelId: meaning.modelId, vector: feedbackQuery(meaning.vector, feedback) }, want, options, parsed);
+    const fused = fuseScored(
+      keywordHits.map((h) => ({ id: h.paperId, score: h.score })),
+      semantic.map((s) => ({ id: s.candidate.id, score: s.similarity })),
+      FUSION,
+    );
+    const page = fused.slice(offset, offset + limit);
+    const byKeyword = new Map(keywordHits.map((h) => [h.paperId, h]));
+    if (options.snippets !== false) {
+      const ids = page.filter((f) => byKeyword.has(f.id)).map((f) => f.id);
+      const withSnippets = await searchKeyword(ctx.database, parsed, { ...keywordOptions(options, ids.length, 0), onlyIds: ids, count: false });
+      for (const h of withSnippets.hits) byKeyword.set(h.paperId, h);
+    }
+    const bySemantic = new Map(semantic.map((s) => [s.candidate.id, s]));
+    const hits: SearchHit[] = [];
+    for (const f of page) {
+      const k = byKeyword.get(f.id);
+      const s = bySemantic.get(f.id);
+      const base = k ?? (s === undefined ? undefined : { paperId: s.candidate.id, arxivId: s.candidate.arxiv_id, title: s.candidate.title_text, authorsText: s.candidate.authors_text, snippet: options.snippets === false ? new SafeHtml('') : excerpt(s.candidate.abstract_text) });
+      if (base === undefined) continue;
+      hits.push({
+        paperId: base.paperId,
+        arxivId: base.arxivId,
+        title: base.title,
+        authorsText: base.authorsText,
+        snippet: base.snippet,
+        score: f.score,
+        similarity: s?.similarity ?? null,
+        keywordRank: f.keywordRank,
+        semanticRank: f.semanticRank,
+      });
+    }
+    return { mode: 'hybrid', requestedMode: requested, hits, total: fused.length, totalIsLowerBound: fused.length >= MEANING_WINDOW };
   }
-  return { mode: 'hybrid', requestedMode: requested, hits, total: fused.length, totalIsLowerBound: fused.length >= MEANING_WINDOW };
 }

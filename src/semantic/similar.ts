@@ -8,7 +8,7 @@ import type { AppContext } from '../context.js';
 import type { Database } from '../db/connection.js';
 import { readVectors } from '../db/vector-store.js';
 import { currentModel } from './models.js';
-import { nearestPapers } from './vector-index.js';
+import { nearestPapers, VectorIndexWarming } from './vector-index.js';
 
 export const SIMILAR_SORTS = ['similarity', 'recency', 'popularity'] as const;
 export type SimilarSort = (typeof SIMILAR_SORTS)[number];
@@ -42,7 +42,13 @@ async function rank(ctx: AppContext, paperId: number, limit: number, sort: Simil
   const [own] = await readVectors(ctx.database, model.id, [paperId]);
   if (own === undefined) return { available: false, reason: 'this paper is not embedded yet' };
   const pool = sort === 'similarity' ? limit : Math.max(POOL_MIN, limit * 3);
-  const neighbours = await nearestPapers(ctx.database, model.id, own.vector, pool, { exclude: new Set([paperId]) });
+  let neighbours: SimilarPaper[];
+  try {
+    neighbours = await nearestPapers(ctx.database, model.id, own.vector, pool, { exclude: new Set([paperId]), interactive: true });
+  } catch (err) {
+    if (err instanceof VectorIndexWarming) return { available: false, reason: err.message };
+    throw err;
+  }
   if (sort === 'similarity' || neighbours.length === 0) return { available: true, modelId: model.id, papers: neighbours.slice(0, limit) };
   const rows = await ctx.database.db
     .selectFrom('papers')

@@ -50,7 +50,22 @@ export const vectorIndexTuning = {
   saveAfterShare: 0.05,
   /** ... or this long after the last save when anything changed. */
   saveAfterMs: 10 * 60_000,
+  /**
+   * How long a search asked for by a person waits for the index to catch up.
+   * Past it, a search answers from the index as it is, or, while a process
+   * builds its first index (minutes at a million papers), is told the index is
+   * warming up, so the page answers by keyword instead of hanging.
+   */
+  interactiveWaitMs: 1_000,
 };
+
+/** Thrown by an interactive {@link nearestPapers} while this process still builds its first index of the model. */
+export class VectorIndexWarming extends Error {
+  constructor(readonly indexed: number) {
+    super(`this server is still building its index for search by meaning (${indexed} papers so far)`);
+    this.name = 'VectorIndexWarming';
+  }
+}
 
 const FILE_FORMAT = 1;
 const yieldToOthers = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -192,6 +207,8 @@ class ModelIndex {
       this.sinceSave += batch.length;
       cursor = { stamp: last.stamp, paperId: last.paperId };
       if (batch.length < vectorIndexTuning.syncBatch) break;
+      // A long catch-up (a first build reads every vector) lets requests run between batches.
+      await yieldToOthers();
     }
     this.mark = next;
     const graph = this.graph;
@@ -326,13 +343,29 @@ export async function nearestPapers(
   modelId: number,
   vector: Float32Array,
   k: number,
-  options: { exclude?: ReadonlySet<number> } = {},
+  options: {
+    exclude?: ReadonlySet<number>;
+    /** A person waits for the answer: wait at most `vectorIndexTuning.interactiveWaitMs` for the index (jobs wait for it). */
+    interactive?: boolean;
+  } = {},
 ): Promise<Neighbour[]> {
   const wanted = Math.floor(k);
   if (!(wanted > 0)) return [];
   const index = await indexFor(database, modelId);
   if (index === null) return [];
-  await index.sync();
+  const synced = index.sync();
+  if (options.interactive === true) {
+    let timer: NodeJS.Timeout | undefined;
+    const caughtUp = await Promise.race([
+      synced.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), vectorIndexTuning.interactiveWaitMs))),
+    ]).finally(() => clearTimeout(timer));
+    if (!caughtUp) {
+      // The sync goes on; whatever it ends with, the next search sees it.
+      synced.catch(() => {});
+      if (!index.caughtUp) throw new VectorIndexWarming(index.size);
+    }
+  } else await synced;
   const exclude = options.exclude ?? new Set<number>();
   // Searched once more (asking for more) when papers deleted since they were indexed took places.
   for (let attempt = 0; ; attempt++) {

@@ -108,7 +108,7 @@ async function sendForYouPage(ctx: AppContext, req: FastifyRequest, reply: Fasti
   }
   const query = PageQuery.safeParse(req.query ?? {});
   const csrf = csrfField(ctx, req, reply);
-  const [result, token] = await Promise.all([forYou(ctx.database, viewer.id, { limit: FOR_YOU_PAGE_SIZE }), feedTokenOf(ctx.database, viewer.id)]);
+  const [result, token] = await Promise.all([forYou(ctx.database, viewer.id, { limit: FOR_YOU_PAGE_SIZE, interactive: true }), feedTokenOf(ctx.database, viewer.id)]);
   let undo: SafeHtml | string = '';
   const dismissed = query.success && query.data.dismissed !== undefined ? parseArxivId(query.data.dismissed)?.id : undefined;
   if (dismissed !== undefined) {
@@ -262,7 +262,7 @@ export function forYouRoutes(ctx: AppContext): FastifyPluginAsync {
       if (owner === undefined || match === null) {
         return sendError(req, reply, 404, 'There is no feed at this address. Its owner may have made a new one on their For you page.');
       }
-      const result = await forYou(ctx.database, owner, { limit: FOR_YOU_FEED_ITEMS });
+      const result = await forYou(ctx.database, owner, { limit: FOR_YOU_FEED_ITEMS, interactive: true });
       const items = result.items.map((i) => paperFeedItem(ctx.config.baseUrl, i.entry, i.reasons));
       const base = ctx.config.baseUrl;
       const self = `${base}/for-you/feed/${req.params.file}`;

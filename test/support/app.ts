@@ -13,6 +13,7 @@ import { applyCategoryRule } from '../../src/feeds/featuring.js';
 import { importPaths } from '../../src/ingest/import.js';
 import { createLogger } from '../../src/log.js';
 import { embedAll } from '../../src/semantic/jobs.js';
+import { warmVectorIndex } from '../../src/semantic/vector-index.js';
 import { tempDataDir } from './cli.js';
 import { envFor, freshLocation, instanceEnv, testEngine, testServerUrl } from './database.js';
 import { sharedData } from './shared-data.js';
@@ -50,6 +51,7 @@ export async function importedApp(env: Record<string, string> = {}): Promise<Tes
     await importPaths(testApp.ctx.database, [join(sharedData().dir, 'arxiv')]);
     await applyCategoryRule(testApp.ctx.database, testApp.ctx.config.arxivCategories);
     await embedAll(testApp.ctx);
+    await warmVectorIndex(testApp.ctx.database);
     return testApp;
   }
   const dataDir = tempDataDir();
@@ -58,6 +60,8 @@ export async function importedApp(env: Record<string, string> = {}): Promise<Tes
   const ctx = await createContext(config, createLogger('silent'));
   await applyCategoryRule(ctx.database, ctx.config.arxivCategories);
   const app = await buildApp(ctx);
+  // As a server that has been up for a moment: `serve` starts this at once, and pages answer by keyword until it is done.
+  await warmVectorIndex(ctx.database);
   return {
     ctx,
     app,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { loadConfig } from '../../config.js';
 import { createContext } from '../../context.js';
 import { searchPapers, SEARCH_MODES, type SearchHit } from '../../search/search.js';
+import { warmVectorIndex } from '../../semantic/vector-index.js';
 import { UsageError } from '../usage.js';
 
 export { SEARCH_MODES };
@@ -52,6 +53,8 @@ export function searchCommand(): Command {
       const query = words.join(' ');
       const ctx = await createContext(loadConfig());
       try {
+        // A one-off process has no vector index yet; here the person would rather wait for it than get keyword results.
+        if (opts.mode !== 'keyword') await warmVectorIndex(ctx.database);
         const result = await searchPapers(ctx, query, { limit: opts.limit, mode: opts.mode });
         if (opts.json === true) {
           const hits = result.hits.map((h) => ({ ...h, snippet: h.snippet.value }));
