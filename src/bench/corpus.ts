@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GENERATOR_VERSION, writeJsonl } from './generate.js';
+import { GENERATOR_VERSION, writeJsonl, type CorpusProfileName } from './generate.js';
 import { formatCount } from './measure.js';
 
 /** Where the corpus lives and whether this run had to write it. */
@@ -13,9 +13,19 @@ export interface Corpus {
   generatedMs: number | null;
 }
 
-/** The file name encodes everything the content depends on, so a stale file is never reused. */
-export function corpusPath(outDir: string, papers: number, seed: number): string {
-  return join(outDir, 'corpus', `arxiv-synthetic-v${GENERATOR_VERSION}-n${papers}-s${seed}.jsonl`);
+/**
+ * The file name encodes everything the content depends on, so a stale file is
+ * never reused. The profile is part of the key as `-p<name>`; the default
+ * profile's name has no suffix so corpora generated before profiles existed
+ * (the same bytes) are still found.
+ */
+export function corpusPath(outDir: string, papers: number, seed: number, profile: CorpusProfileName = 'default'): string {
+  return join(outDir, 'corpus', `arxiv-synthetic-v${GENERATOR_VERSION}-n${papers}-s${seed}${profileSuffix(profile)}.jsonl`);
+}
+
+/** `-p<name>` for cache keys (file and directory names), empty for the default profile. */
+export function profileSuffix(profile: CorpusProfileName): string {
+  return profile === 'default' ? '' : `-p${profile}`;
 }
 
 /**
@@ -28,16 +38,17 @@ export async function ensureCorpus(
   papers: number,
   seed: number,
   log: (message: string) => void,
+  profile: CorpusProfileName = 'default',
 ): Promise<Corpus> {
-  const path = corpusPath(outDir, papers, seed);
+  const path = corpusPath(outDir, papers, seed, profile);
   if (existsSync(path)) {
     return { path, bytes: (await stat(path)).size, generatedMs: null };
   }
   await mkdir(join(outDir, 'corpus'), { recursive: true });
   const partial = `${path}.partial-${process.pid}`;
-  log(`generating ${formatCount(papers)} papers (seed ${seed}) into ${path}`);
+  log(`generating ${formatCount(papers)} papers (seed ${seed}, profile ${profile}) into ${path}`);
   try {
-    const stats = await writeJsonl(partial, { count: papers, seed }, (n) => {
+    const stats = await writeJsonl(partial, { count: papers, seed, profile }, (n) => {
       if (n % (1 << 18) === 0) log(`  generated ${formatCount(n)} / ${formatCount(papers)}`);
     });
     await rename(partial, path);

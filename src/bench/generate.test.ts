@@ -5,15 +5,23 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { isKnownCategory } from '../papers/taxonomy.js';
+import { corpusPath } from './corpus.js';
 import {
+  CORPUS_PROFILES,
+  CORPUS_PROFILE_NAMES,
   KAGGLE_KEYS,
   arxivDate,
+  contentDocumentFrequencies,
+  generateDfQueries,
   generateLines,
   generateQueries,
+  parseProfile,
   writeJsonl,
+  type CorpusProfileName,
   type KaggleRecord,
 } from './generate.js';
 import { buildVocabulary, texAccentsToUnicode } from './vocabulary.js';
+import { searchDbDir } from './scenarios/search.js';
 import { parseProgress, parseSummary, sustainedRate } from './scenarios/import.js';
 
 const N = 1000;
@@ -254,5 +262,98 @@ describe('helpers', () => {
     // Midpoint 2 s: starts from the 1 s sample, ends at exit (4 s, 8,000 records).
     assert.equal(sustainedRate(samples, 4000, 8000), 7000 / 3);
     assert.equal(sustainedRate([], 4000, 8000), null);
+  });
+});
+
+describe('corpus profiles and the document-frequency query mix', () => {
+  const P = 300;
+  const sample = (profile: CorpusProfileName): KaggleRecord[] =>
+    [...generateLines({ count: P, seed: 7, profile })].map((l) => JSON.parse(l) as KaggleRecord);
+  const byProfile = new Map(CORPUS_PROFILE_NAMES.map((p) => [p, sample(p)]));
+  const get = (p: CorpusProfileName): KaggleRecord[] => byProfile.get(p) as KaggleRecord[];
+  const abstractWords = (r: KaggleRecord): number => r.abstract.trim().split(/\s+/).length;
+  const titleWords = (r: KaggleRecord): number => r.title.split(/\s+/).length;
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  /** Share of abstract words (lower-cased, punctuation stripped) that are in `words`. */
+  const shareIn = (recs: KaggleRecord[], words: Set<string>): number => {
+    const tokens = recs.flatMap((r) => r.abstract.toLowerCase().split(/\s+/).map((w) => w.replace(/[.,:]$/, '')).filter((w) => w !== ''));
+    return tokens.filter((w) => words.has(w)).length / tokens.length;
+  };
+
+  it('leaves the default output unchanged: profile default is the same bytes as no profile', () => {
+    assert.deepEqual(take(generateLines({ count: N, seed: 7, profile: 'default' }), 200), lines.slice(0, 200));
+  });
+
+  it('is deterministic per profile, and profiles differ', () => {
+    for (const p of CORPUS_PROFILE_NAMES) {
+      assert.deepEqual(sample(p), get(p), p);
+      if (p !== 'default') assert.notDeepEqual(get(p)[0]?.abstract, get('default')[0]?.abstract, p);
+    }
+  });
+
+  it('keeps abstracts and titles within each profile’s lengths, and the lengths differ', () => {
+    for (const p of CORPUS_PROFILE_NAMES) {
+      const { abstractWords: [aMin, aMax], titleWords: [tMin, tMax] } = CORPUS_PROFILES[p];
+      for (const r of get(p)) {
+        // A code sentence (up to 7 tokens) replaces body words, never adds to the total.
+        assert.ok(abstractWords(r) >= aMin && abstractWords(r) <= aMax, `${p}: ${abstractWords(r)} words`);
+        assert.ok(titleWords(r) >= tMin && titleWords(r) <= tMax, `${p}: title ${titleWords(r)} words`);
+      }
+    }
+    const meanAbstract = (p: CorpusProfileName): number => mean(get(p).map(abstractWords));
+    assert.ok(meanAbstract('short') < 70 && meanAbstract('narrow') < 70);
+    assert.ok(meanAbstract('long') > 230 && meanAbstract('wide') > 230);
+    assert.ok(meanAbstract('default') > 180 && meanAbstract('default') < 220);
+  });
+
+  it('gives wide and narrow their own vocabularies, flatter and steeper', () => {
+    const vocab = (p: CorpusProfileName): readonly string[] => buildVocabulary(CORPUS_PROFILES[p].vocabSeed).words;
+    assert.equal(vocab('short'), vocab('default'));
+    const head = (p: CorpusProfileName): Set<string> => new Set(vocab(p).slice(0, 2000));
+    const tail = (p: CorpusProfileName): string[] => vocab(p).slice(5000, 5100);
+    // Other made-up words, and the real words in another order.
+    assert.ok(tail('wide').filter((w) => vocab('default').includes(w)).length < 10);
+    assert.notDeepEqual(vocab('narrow').slice(46, 80), vocab('default').slice(46, 80));
+    // The head (top 2,000 ranks) covers more of a steep vocabulary's text than of a flat one's.
+    const headShare = (p: CorpusProfileName): number => shareIn(get(p), head(p));
+    assert.ok(headShare('narrow') > headShare('default') && headShare('default') > headShare('wide'),
+      `${headShare('narrow')} > ${headShare('default')} > ${headShare('wide')}`);
+  });
+
+  it('rejects unknown profile names and keys cached files by profile', () => {
+    assert.throws(() => parseProfile('tiny'), /unknown corpus profile/);
+    assert.equal(corpusPath('/o', 10, 1), '/o/corpus/arxiv-synthetic-v1-n10-s1.jsonl');
+    assert.equal(corpusPath('/o', 10, 1, 'wide'), '/o/corpus/arxiv-synthetic-v1-n10-s1-pwide.jsonl');
+    assert.equal(searchDbDir('/o', 10, 1), '/o/db/search-n10-s1');
+    assert.equal(searchDbDir('/o', 10, 1, 'narrow'), '/o/db/search-n10-s1-pnarrow');
+  });
+
+  it('draws 1-3 distinct content words by document frequency, deterministically', () => {
+    const qs = generateDfQueries(2000, 1, 'default');
+    assert.deepEqual(generateDfQueries(2000, 1, 'default'), qs);
+    assert.notDeepEqual(generateDfQueries(50, 2, 'default'), qs.slice(0, 50));
+    assert.notDeepEqual(qs.slice(0, 50), generateQueries(50, 1));
+    const vocab = buildVocabulary();
+    const stop = new Set(vocab.words.slice(0, vocab.stopCount));
+    const rank = new Map(vocab.words.map((w, i) => [w, i]));
+    const counts = [0, 0, 0, 0];
+    let headWords = 0;
+    let total = 0;
+    for (const q of qs) {
+      const ws = q.split(' ');
+      counts[ws.length] = (counts[ws.length] ?? 0) + 1;
+      assert.equal(new Set(ws).size, ws.length);
+      for (const w of ws) {
+        assert.ok(!stop.has(w) && rank.has(w), w);
+        total++;
+        if ((rank.get(w) as number) < vocab.stopCount + 100) headWords++;
+      }
+    }
+    assert.equal(counts[0], 0);
+    for (const n of [1, 2, 3]) assert.ok((counts[n] as number) > 300, `${n} words: ${counts[n]}`);
+    // Very common words are a large share, as they are of the papers' distinct words.
+    const df = contentDocumentFrequencies(CORPUS_PROFILES.default);
+    assert.ok((df[0] as number) > (df[100] as number) && (df[0] as number) < 1);
+    assert.ok(headWords / total > 0.12, `top-100 words: ${headWords / total}`);
   });
 });

@@ -15,6 +15,7 @@ import {
   TITLE_CONNECTORS,
   buildVocabulary,
   poolAuthor,
+  VOCAB_SEED,
   type PoolAuthor,
   type Vocabulary,
 } from './vocabulary.js';
@@ -49,10 +50,94 @@ export const KAGGLE_KEYS = [
   'categories', 'license', 'abstract', 'versions', 'update_date', 'authors_parsed',
 ] as const;
 
+/**
+ * A corpus variant: its word distribution and text lengths. The search latency
+ * a benchmark reports depends on both (how many papers a common word matches,
+ * how long the posting lists are), so one synthetic corpus is one data point.
+ */
+export interface CorpusProfile {
+  name: CorpusProfileName;
+  /** What the profile is for, in the report. */
+  description: string;
+  /** Seed of the pseudo-word tail and of the order of the real words. */
+  vocabSeed: number;
+  /** Zipf exponent of word frequencies: lower is flatter (more distinct common words). */
+  zipfS: number;
+  /** Abstract length in words, inclusive range. */
+  abstractWords: readonly [number, number];
+  /** Title length in words, inclusive range. */
+  titleWords: readonly [number, number];
+}
+
+/** Profile names, `default` first. */
+export const CORPUS_PROFILE_NAMES = ['default', 'wide', 'narrow', 'short', 'long'] as const;
+export type CorpusProfileName = (typeof CORPUS_PROFILE_NAMES)[number];
+
+/** Zipf exponent of the word distribution (natural language is close to 1). */
+export const WORD_ZIPF_S = 1.07;
+
+/**
+ * The profiles. `default` is the corpus every other scenario uses (its output
+ * must not change); the others vary one thing each way: vocabulary (wide:
+ * flatter Zipf and longer abstracts, so common words match even more papers;
+ * narrow: steeper Zipf and short abstracts) or length alone (short, long).
+ */
+export const CORPUS_PROFILES: Readonly<Record<CorpusProfileName, CorpusProfile>> = {
+  default: {
+    name: 'default',
+    description: 'the bench corpus: Zipf 1.07, abstracts 150-250 words, titles 6-15',
+    vocabSeed: VOCAB_SEED,
+    zipfS: WORD_ZIPF_S,
+    abstractWords: [150, 250],
+    titleWords: [6, 15],
+  },
+  wide: {
+    name: 'wide',
+    description: 'flatter vocabulary (Zipf 0.95, other words) and long abstracts of 220-280 words, titles 8-18',
+    vocabSeed: 0x5eed_0002,
+    zipfS: 0.95,
+    abstractWords: [220, 280],
+    titleWords: [8, 18],
+  },
+  narrow: {
+    name: 'narrow',
+    description: 'steeper vocabulary (Zipf 1.2, other words) and short abstracts of 45-75 words, titles 4-10',
+    vocabSeed: 0x5eed_0003,
+    zipfS: 1.2,
+    abstractWords: [45, 75],
+    titleWords: [4, 10],
+  },
+  short: {
+    name: 'short',
+    description: 'default vocabulary, short abstracts of 45-75 words, titles 4-10',
+    vocabSeed: VOCAB_SEED,
+    zipfS: WORD_ZIPF_S,
+    abstractWords: [45, 75],
+    titleWords: [4, 10],
+  },
+  long: {
+    name: 'long',
+    description: 'default vocabulary, long abstracts of 220-280 words, titles 8-18',
+    vocabSeed: VOCAB_SEED,
+    zipfS: WORD_ZIPF_S,
+    abstractWords: [220, 280],
+    titleWords: [8, 18],
+  },
+};
+
+/** The profile of a name given on the command line, or an error naming the valid ones. */
+export function parseProfile(name: string): CorpusProfile {
+  const found = CORPUS_PROFILE_NAMES.find((p) => p === name);
+  if (found === undefined) throw new RangeError(`unknown corpus profile "${name}" (one of ${CORPUS_PROFILE_NAMES.join(', ')})`);
+  return CORPUS_PROFILES[found];
+}
+
 /** What to generate. */
 export interface GenerateOptions {
   count: number;
   seed: number;
+  /** Corpus variant; `default` when absent. */
+  profile?: CorpusProfileName;
 }
 
 /**
@@ -61,8 +146,6 @@ export interface GenerateOptions {
  */
 export const GENERATOR_VERSION = 1;
 
-/** Zipf exponent of the word distribution (natural language is close to 1). */
-export const WORD_ZIPF_S = 1.07;
 /** Largest corpus the id scheme can number (5-digit ids, at most 99,999 per month). */
 export const MAX_COUNT = 10_000_000;
 
@@ -227,25 +310,28 @@ interface SamplingTables {
   authorPool: AliasTable;
 }
 
-let cachedTables: SamplingTables | undefined;
+const cachedTables = new Map<CorpusProfileName, SamplingTables>();
 
-/** Seed-independent tables, built once: a 200k-entry alias table costs tens of ms. */
-function samplingTables(): SamplingTables {
-  if (cachedTables) return cachedTables;
-  const vocab = buildVocabulary();
-  const weights = zipfWeights(vocab.words.length, WORD_ZIPF_S);
-  cachedTables = {
+/** Seed-independent tables, built once per profile: a 200k-entry alias table costs tens of ms. */
+function samplingTables(profile: CorpusProfile): SamplingTables {
+  const cached = cachedTables.get(profile.name);
+  if (cached) return cached;
+  const vocab = buildVocabulary(profile.vocabSeed);
+  const weights = zipfWeights(vocab.words.length, profile.zipfS);
+  const tables = {
     words: new AliasTable(weights),
     contentWords: new AliasTable(weights.subarray(vocab.stopCount)),
     // Flatter than words: prolific authors exist, but nobody signs a tenth of arXiv.
     authorPool: new AliasTable(zipfWeights(AUTHOR_POOL_SIZE, 0.5)),
   };
-  return cachedTables;
+  cachedTables.set(profile.name, tables);
+  return tables;
 }
 
 /** Makes a generator of records `0..count-1`; record i depends on the seed and count only. */
 export class PaperGenerator {
   private readonly rng: Rng;
+  private readonly profile: CorpusProfile;
   private readonly vocab: Vocabulary;
   private readonly words: AliasTable;
   private readonly contentWords: AliasTable;
@@ -261,8 +347,9 @@ export class PaperGenerator {
       throw new RangeError(`count must be an integer in 1..${MAX_COUNT}`);
     }
     this.rng = new Rng(hash32(opts.seed, 0x9a9e));
-    this.vocab = buildVocabulary();
-    const t = samplingTables();
+    this.profile = CORPUS_PROFILES[opts.profile ?? 'default'];
+    this.vocab = buildVocabulary(this.profile.vocabSeed);
+    const t = samplingTables(this.profile);
     this.words = t.words;
     this.contentWords = t.contentWords;
     this.authorPool = t.authorPool;
@@ -417,7 +504,7 @@ export class PaperGenerator {
 
   private makeTitle(withMath: boolean): string {
     const rng = this.rng;
-    const n = rng.range(6, 15);
+    const n = rng.range(this.profile.titleWords[0], this.profile.titleWords[1]);
     const titleCase = rng.chance(0.5);
     const colonAt = rng.chance(0.12) ? rng.range(1, Math.max(1, n - 4)) : -1;
     const words: string[] = [];
@@ -436,7 +523,7 @@ export class PaperGenerator {
 
   private makeAbstract(withMath: boolean, githubUrl: string | null): string {
     const rng = this.rng;
-    const total = rng.range(150, 250);
+    const total = rng.range(this.profile.abstractWords[0], this.profile.abstractWords[1]);
     const code = githubUrl === null ? null : [...rng.pick(CODE_SENTENCES), `${githubUrl}${rng.chance(0.5) ? '.' : ''}`];
     const body = total - (code?.length ?? 0);
     const tokens: string[] = [];
@@ -730,15 +817,80 @@ export function generateQueries(n: number, seed: number): string[] {
   return queries;
 }
 
+/** Query mixes the search benchmarks know: the bench's banded 1-5-word queries, or 1-3 words by document frequency. */
+export const QUERY_MIXES = ['bench', 'df'] as const;
+export type QueryMix = (typeof QUERY_MIXES)[number];
+
+/** Words per query of the `df` mix: 1, 2 or 3 (what people type into a search box). */
+const DF_QUERY_LENGTH_WEIGHTS = [35, 40, 25];
+
+/**
+ * Share of the profile's papers that contain each content word (title or
+ * abstract), from the same Zipf law the generator draws from: a word of token
+ * probability p is missing from a text of L words with probability (1 - p)^L.
+ * Index 0 is the most frequent content word (function words excluded).
+ */
+export function contentDocumentFrequencies(profile: CorpusProfile): Float64Array {
+  const vocab = buildVocabulary(profile.vocabSeed);
+  const weights = zipfWeights(vocab.words.length, profile.zipfS);
+  let all = 0;
+  for (const w of weights) all += w;
+  let content = 0;
+  for (let r = vocab.stopCount; r < weights.length; r++) content += weights[r] as number;
+  const abstractLen = (profile.abstractWords[0] + profile.abstractWords[1]) / 2;
+  // Titles draw content words only, about 80% of their words (the rest are connectors).
+  const titleLen = 0.8 * ((profile.titleWords[0] + profile.titleWords[1]) / 2);
+  const df = new Float64Array(weights.length - vocab.stopCount);
+  for (let i = 0; i < df.length; i++) {
+    const w = weights[vocab.stopCount + i] as number;
+    df[i] = 1 - Math.pow(1 - w / all, abstractLen) * Math.pow(1 - w / content, titleLen);
+  }
+  return df;
+}
+
+/**
+ * An independent query mix: `n` queries of 1-3 distinct content words, each word
+ * drawn with probability proportional to the share of papers containing it.
+ * Unlike `generateQueries` (bands that keep very common words to 15%), this
+ * follows the corpus itself, so its head words ("model", "results") turn up as
+ * often as they would if users picked words from the papers they read; that is
+ * what an independent corpus and query set exercised. The stream is separate
+ * from `generateQueries`' (another seed salt), so the two mixes share no order.
+ */
+export function generateDfQueries(n: number, seed: number, profileName: CorpusProfileName = 'default'): string[] {
+  const profile = CORPUS_PROFILES[profileName];
+  const vocab = buildVocabulary(profile.vocabSeed);
+  const content = vocab.words.slice(vocab.stopCount);
+  const table = new AliasTable(contentDocumentFrequencies(profile));
+  const rng = new Rng(hash32(seed, 0xdf51));
+  const queries: string[] = [];
+  for (let q = 0; q < n; q++) {
+    const len = 1 + rng.weighted(DF_QUERY_LENGTH_WEIGHTS);
+    const words: string[] = [];
+    while (words.length < len) {
+      const w = content[table.sample(rng)] as string;
+      if (!words.includes(w)) words.push(w);
+    }
+    queries.push(words.join(' '));
+  }
+  return queries;
+}
+
+/** The queries of a mix for a profile: `bench` is the bench's own (default vocabulary). */
+export function generateQueryMix(mix: QueryMix, n: number, seed: number, profile: CorpusProfileName): string[] {
+  return mix === 'bench' ? generateQueries(n, seed) : generateDfQueries(n, seed, profile);
+}
+
 // --- CLI ---------------------------------------------------------------------
 
-const USAGE = `Usage: node dist/src/bench/generate.js --count N --seed S --out FILE
+const USAGE = `Usage: node dist/src/bench/generate.js --count N --seed S [--profile P] --out FILE
 
 Writes N synthetic arXiv papers as Kaggle arxiv-metadata-oai-snapshot JSON lines.
 The same count and seed always give byte-identical output.
 
   --count N   number of papers, 1..${MAX_COUNT.toLocaleString('en-US')} (underscores allowed: 1_000_000)
   --seed S    integer seed, 0..4294967295
+  --profile P corpus variant: ${CORPUS_PROFILE_NAMES.join(', ')} (default: default)
   --out FILE  output path, or - for stdout
   --help      show this help
 `;
@@ -760,6 +912,7 @@ async function cli(argv: string[]): Promise<number> {
       options: {
         count: { type: 'string' },
         seed: { type: 'string' },
+        profile: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -776,7 +929,9 @@ async function cli(argv: string[]): Promise<number> {
   }
   let count: number;
   let seed: number;
+  let profile: CorpusProfile;
   try {
+    profile = parseProfile(values.profile ?? 'default');
     count = parseCount(values.count, 'count', MAX_COUNT);
     if (count < 1) throw new Error('--count must be at least 1');
     seed = parseCount(values.seed, 'seed', 0xffffffff);
@@ -787,7 +942,7 @@ async function cli(argv: string[]): Promise<number> {
   }
   let stats: WriteStats;
   try {
-    stats = await writeJsonl(values.out, { count, seed });
+    stats = await writeJsonl(values.out, { count, seed, profile: profile.name });
   } catch (err) {
     // `generate ... --out - | head` closes the pipe early; that is not a failure.
     if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;

@@ -19,11 +19,12 @@ import { digestScenario } from './scenarios/digest.js';
 import { importScenario } from './scenarios/import.js';
 import { pagesScenario } from './scenarios/pages.js';
 import { searchScenario } from './scenarios/search.js';
+import { searchMixScenario } from './scenarios/search-mix.js';
 import { semanticScenario } from './scenarios/semantic.js';
 import { annScenario } from './scenarios/ann.js';
 
 /** Every scenario, in the order `npm run bench` runs them. */
-export const SCENARIOS: readonly Scenario[] = [importScenario, searchScenario, semanticScenario, annScenario, pagesScenario, digestScenario];
+export const SCENARIOS: readonly Scenario[] = [importScenario, searchScenario, semanticScenario, annScenario, pagesScenario, digestScenario, searchMixScenario];
 
 const DEFAULT_PAPERS = 1_000_000;
 const DEFAULT_SEED = 1;

@@ -18,8 +18,8 @@ import { openDatabase, type Database, type DatabaseLocation } from '../../db/con
 import { catchUpKeywordIndex, keywordIndexStatus } from '../../db/keyword-index.js';
 import type { DB } from '../../db/schema.js';
 import { MATCH_WINDOW, searchKeyword } from '../../search/keyword.js';
-import { ensureCorpus, type Corpus } from '../corpus.js';
-import { GENERATOR_VERSION, generateQueries } from '../generate.js';
+import { ensureCorpus, profileSuffix, type Corpus } from '../corpus.js';
+import { GENERATOR_VERSION, generateQueries, type CorpusProfileName } from '../generate.js';
 import { dirSize, formatBytes, formatCount, formatDuration, runMeasured } from '../measure.js';
 import { benchDatabase, type Scenario, type ScenarioOptions, type ScenarioResult, type TargetCheck } from '../scenario.js';
 import { parseSummary } from './import.js';
@@ -43,6 +43,8 @@ export interface BuildMarker {
   generatorVersion: number;
   papers: number;
   seed: number;
+  /** Absent in markers written before corpus profiles existed: those are `default`. */
+  profile?: CorpusProfileName;
   corpus: string;
   corpusBytes: number;
   imported: number;
@@ -94,19 +96,20 @@ export function summarize(ms: readonly number[]): LatencySummary {
   };
 }
 
-const fmtMs = (ms: number): string => (Number.isNaN(ms) ? 'n/a' : `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`);
+export const fmtMs = (ms: number): string => (Number.isNaN(ms) ? 'n/a' : `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`);
 
-/** The database directory for a corpus size and seed. */
-export function searchDbDir(outDir: string, papers: number, seed: number): string {
-  return join(outDir, 'db', `search-n${papers}-s${seed}`);
+/** The database directory for a corpus size, seed and profile (no suffix for the default profile). */
+export function searchDbDir(outDir: string, papers: number, seed: number, profile: CorpusProfileName = 'default'): string {
+  return join(outDir, 'db', `search-n${papers}-s${seed}${profileSuffix(profile)}`);
 }
 
-async function readMarker(dir: string, papers: number, seed: number): Promise<BuildMarker | null> {
+async function readMarker(dir: string, papers: number, seed: number, profile: CorpusProfileName): Promise<BuildMarker | null> {
   const path = join(dir, MARKER);
   if (!existsSync(path) || !existsSync(join(dir, 'paperboy.db'))) return null;
   try {
     const m = JSON.parse(await readFile(path, 'utf8')) as BuildMarker;
-    return m.generatorVersion === GENERATOR_VERSION && m.papers === papers && m.seed === seed ? m : null;
+    const sameProfile = (m.profile ?? 'default') === profile;
+    return m.generatorVersion === GENERATOR_VERSION && m.papers === papers && m.seed === seed && sameProfile ? m : null;
   } catch {
     return null;
   }
@@ -130,11 +133,17 @@ export interface BenchInstance {
   release(): Promise<void>;
 }
 
-function markerFor(opts: ScenarioOptions, corpus: Corpus, imported: { imported: number; ms: number }): BuildMarker {
+function markerFor(
+  opts: ScenarioOptions,
+  corpus: Corpus,
+  imported: { imported: number; ms: number },
+  profile: CorpusProfileName,
+): BuildMarker {
   return {
     generatorVersion: GENERATOR_VERSION,
     papers: opts.papers,
     seed: opts.seed,
+    ...(profile === 'default' ? {} : { profile }),
     corpus: corpus.path,
     corpusBytes: corpus.bytes,
     imported: imported.imported,
@@ -149,9 +158,14 @@ function markerFor(opts: ScenarioOptions, corpus: Corpus, imported: { imported: 
  * seed (shared by the search and pages scenarios), or builds it. PostgreSQL:
  * imports into the schema bench_<scenario>, emptied first, on every run.
  */
-export async function ensureDatabase(opts: ScenarioOptions, corpus: Corpus, scenario: string): Promise<BenchInstance | { dir: string; error: string }> {
+export async function ensureDatabase(
+  opts: ScenarioOptions,
+  corpus: Corpus,
+  scenario: string,
+  profile: CorpusProfileName = 'default',
+): Promise<BenchInstance | { dir: string; error: string }> {
   if (opts.engine === 'postgres') {
-    const dir = join(opts.outDir, 'tmp', `${scenario}-postgres-n${opts.papers}-s${opts.seed}`);
+    const dir = join(opts.outDir, 'tmp', `${scenario}-postgres-n${opts.papers}-s${opts.seed}${profileSuffix(profile)}`);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     const bench = await benchDatabase(opts, scenario, dir);
@@ -165,12 +179,12 @@ export async function ensureDatabase(opts: ScenarioOptions, corpus: Corpus, scen
       await release();
       return { dir, error: imported.error };
     }
-    return { dir, location: bench.location, env: bench.env, marker: markerFor(opts, corpus, imported), built: true, release };
+    return { dir, location: bench.location, env: bench.env, marker: markerFor(opts, corpus, imported, profile), built: true, release };
   }
-  const dir = searchDbDir(opts.outDir, opts.papers, opts.seed);
+  const dir = searchDbDir(opts.outDir, opts.papers, opts.seed, profile);
   const location: DatabaseLocation = { engine: 'sqlite', file: join(dir, 'paperboy.db') };
   const sqlite = { dir, location, env: { PAPERBOY_DATA_DIR: dir }, release: async () => {} };
-  const existing = await readMarker(dir, opts.papers, opts.seed);
+  const existing = await readMarker(dir, opts.papers, opts.seed, profile);
   if (existing) {
     opts.log(`reusing database ${dir} (imported ${existing.finishedAt})`);
     return { ...sqlite, marker: existing, built: false };
@@ -180,7 +194,7 @@ export async function ensureDatabase(opts: ScenarioOptions, corpus: Corpus, scen
   await mkdir(dir, { recursive: true });
   const imported = await importCorpus(opts, corpus, sqlite.env);
   if ('error' in imported) return { dir, error: imported.error };
-  const marker = markerFor(opts, corpus, imported);
+  const marker = markerFor(opts, corpus, imported, profile);
   await writeFile(join(dir, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
   return { ...sqlite, marker, built: true };
 }
@@ -286,7 +300,7 @@ async function measureLag(database: Database, location: DatabaseLocation, opts: 
   return summarize(lags);
 }
 
-async function runPass(database: Database, queries: readonly string[], count: boolean): Promise<QueryTiming[]> {
+export async function runPass(database: Database, queries: readonly string[], count: boolean): Promise<QueryTiming[]> {
   const out: QueryTiming[] = [];
   for (const query of queries) {
     const t0 = process.hrtime.bigint();
