@@ -58,6 +58,17 @@ function unit(v: Float32Array): Float32Array {
 const random = rng(42);
 const randomVector = (): Float32Array => unit(Float32Array.from({ length: DIMS }, () => random() - 0.5));
 
+/**
+ * The graph is approximate and built on every core (so not the same graph twice):
+ * most of the exact top k, not all of it, is what it promises (recall@20 ≥ 0.97
+ * on average). A broken index finds next to none.
+ */
+function assertNearlyExact(found: readonly number[], exact: readonly number[]): void {
+  const hits = found.filter((id) => exact.includes(id)).length;
+  assert.equal(found.length, exact.length);
+  assert.ok(hits >= exact.length - Math.max(1, Math.floor(exact.length / 5)), `found ${found.join()} against exact ${exact.join()}`);
+}
+
 function exactNearest(vectors: readonly StoredVector[], q: Float32Array, k: number, exclude = new Set<number>()): number[] {
   const dot = (a: Float32Array): number => a.reduce((s, x, i) => s + x * (q[i] ?? 0), 0);
   return vectors
@@ -205,16 +216,16 @@ describe('vector index', () => {
 
   const files = (): string[] => readdirSync(join(dataDir, 'vectors')).filter((f) => f.endsWith('.usearch') && !f.startsWith('.'));
 
-  test('finds the exact nearest papers, leaves out excluded ones, and says which model answered', async () => {
+  test('finds the nearest papers (nearly all of the exact ones), leaves out excluded ones, and says which model answered', async () => {
     for (let i = 0; i < 10; i++) {
       const q = randomVector();
       const found = (await nearestPapers(searcher, model.id, q, 10)).map((n) => n.paperId);
-      assert.deepEqual(found, exactNearest(stored, q, 10));
+      assertNearlyExact(found, exactNearest(stored, q, 10));
     }
     const own = stored[5] as StoredVector;
     const near = await nearestPapers(searcher, model.id, own.vector, 5, { exclude: new Set([own.paperId]) });
     assert.equal(near.length, 5);
-    assert.deepEqual(near.map((n) => n.paperId), exactNearest(stored, own.vector, 5, new Set([own.paperId])));
+    assertNearlyExact(near.map((n) => n.paperId), exactNearest(stored, own.vector, 5, new Set([own.paperId])));
     assert.ok(near.every((n) => n.similarity <= 1.001 && n.similarity >= -1.001));
     assert.deepEqual(await nearestPapers(searcher, model.id + 100, own.vector, 5), []);
     const status = await vectorIndexStatus(searcher);
@@ -251,7 +262,7 @@ describe('vector index', () => {
     searcher = openDatabase(writer.location, { dataDir });
     const q = randomVector();
     const found = (await nearestPapers(searcher, model.id, q, 10)).map((n) => n.paperId);
-    assert.deepEqual(found, exactNearest(stored, q, 10));
+    assertNearlyExact(found, exactNearest(stored, q, 10));
     const status = await vectorIndexStatus(searcher);
     assert.equal(status.loadedFromFile, true);
     assert.equal(status.graphBuilds, 0);
@@ -267,7 +278,7 @@ describe('vector index', () => {
     writeFileSync(join(dataDir, 'vectors', file), Buffer.alloc(4096, 7));
     searcher = openDatabase(writer.location, { dataDir });
     const q = randomVector();
-    assert.deepEqual((await nearestPapers(searcher, model.id, q, 10)).map((n) => n.paperId), exactNearest(stored, q, 10));
+    assertNearlyExact((await nearestPapers(searcher, model.id, q, 10)).map((n) => n.paperId), exactNearest(stored, q, 10));
     const status = await vectorIndexStatus(searcher);
     assert.equal(status.loadedFromFile, false);
     assert.equal(status.graphBuilds, 1);
@@ -286,7 +297,7 @@ describe('vector index', () => {
     await writeVectors(writer, next.id, vectors);
     await activateModel(writer, next.id);
     const q = randomVector();
-    assert.deepEqual((await nearestPapers(searcher, next.id, q, 10)).map((n) => n.paperId), exactNearest(vectors, q, 10));
+    assertNearlyExact((await nearestPapers(searcher, next.id, q, 10)).map((n) => n.paperId), exactNearest(vectors, q, 10));
     assert.equal((await vectorIndexStatus(searcher)).modelId, next.id);
     assert.deepEqual(await nearestPapers(searcher, model.id, q, 10), []);
     await searcher.close();
@@ -311,11 +322,15 @@ describe('vector index', () => {
       await held;
     });
     await wrote;
-    await writeVectors(writer, model.id, [{ paperId: late as number, vector: vLate }]);
-    assert.equal((await nearestPapers(searcher, model.id, vLate, 1))[0]?.paperId, late);
-    assert.notEqual((await nearestPapers(searcher, model.id, vEarly, 1))[0]?.paperId, early);
-    release();
-    await older;
+    try {
+      await writeVectors(writer, model.id, [{ paperId: late as number, vector: vLate }]);
+      assert.equal((await nearestPapers(searcher, model.id, vLate, 1))[0]?.paperId, late);
+      assert.notEqual((await nearestPapers(searcher, model.id, vEarly, 1))[0]?.paperId, early);
+    } finally {
+      // A failure above must not leave the transaction open: the pool would never close.
+      release();
+      await older;
+    }
     assert.equal((await nearestPapers(searcher, model.id, vEarly, 1))[0]?.paperId, early);
   });
 });
