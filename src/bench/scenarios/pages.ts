@@ -238,7 +238,7 @@ function freePort(): Promise<number> {
   });
 }
 
-interface Server {
+export interface Server {
   child: ChildProcess;
   pid: number;
   url: string;
@@ -247,11 +247,11 @@ interface Server {
 }
 
 /** Starts `paperboy serve --roles web` on `env`'s instance and waits until /readyz says it can take traffic. */
-async function startServer(
+export async function startServer(
   opts: ScenarioOptions,
   env: Record<string, string>,
   categories: string[],
-  settings: Settings,
+  settings: Pick<Settings, 'logLevel'>,
   profileDir: string | null,
 ): Promise<Server> {
   const port = await freePort();

@@ -15,10 +15,15 @@
  * in queries as in the papers. SQLite only: the cold start is about SQLite's
  * file and the OS page cache.
  *
+ * Then the same over HTTP, as a person meets it: the page cache dropped
+ * again, a `paperboy serve` child process started on the database, and the
+ * same cold queries, warm-up and warm queries sent one after another to the
+ * search page (`/search?mode=keyword`), then the warm queries to the API.
+ *
  * Settings come from the environment (run.ts's flags are shared by every
  * scenario): BENCH_SEARCH_PROFILES (comma list, default `default,wide,narrow`),
  * BENCH_SEARCH_QUERY_MIX (`df` or `bench`), BENCH_SEARCH_COLD (`0` to skip the
- * cold pass).
+ * cold passes), BENCH_SEARCH_HTTP (`0` to skip the HTTP passes).
  */
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -34,9 +39,11 @@ import {
   type CorpusProfile,
   type QueryMix,
 } from '../generate.js';
+import { loadConfig } from '../../config.js';
 import { dirSize, formatBytes, formatCount, formatDuration } from '../measure.js';
 import type { ReportTable, Scenario, ScenarioOptions, ScenarioResult, TargetCheck } from '../scenario.js';
-import { ensureDatabase, fmtMs, runPass, summarize, type LatencySummary, type QueryTiming } from './search.js';
+import { startServer } from './pages.js';
+import { ensureDatabase, fmtMs, runPass, summarize, type BenchInstance, type LatencySummary, type QueryTiming } from './search.js';
 
 /** Issue 11 item 7's targets, in ms: warm p95/p99 are SPEC section 9's; cold p95 is the issue's. */
 const TARGETS = { warmP95: 50, warmP99: 150, coldP95: 150 } as const;
@@ -55,6 +62,7 @@ interface MixSettings {
   profiles: CorpusProfile[];
   mix: QueryMix;
   cold: boolean;
+  http: boolean;
 }
 
 function settingsFromEnv(env: NodeJS.ProcessEnv): MixSettings {
@@ -62,7 +70,7 @@ function settingsFromEnv(env: NodeJS.ProcessEnv): MixSettings {
   const mixRaw = env.BENCH_SEARCH_QUERY_MIX || 'df';
   const mix = QUERY_MIXES.find((m) => m === mixRaw);
   if (mix === undefined) throw new RangeError(`BENCH_SEARCH_QUERY_MIX must be one of ${QUERY_MIXES.join(', ')}, got "${mixRaw}"`);
-  return { profiles: names.map(parseProfile), mix, cold: env.BENCH_SEARCH_COLD !== '0' };
+  return { profiles: names.map(parseProfile), mix, cold: env.BENCH_SEARCH_COLD !== '0', http: env.BENCH_SEARCH_HTTP !== '0' };
 }
 
 /** The OS page cache in bytes (/proc/meminfo `Cached:`), to show that dropping it worked. */
@@ -102,8 +110,55 @@ interface ProfileRun {
   cold: QueryTiming[] | null;
   coldNote: string;
   warm: QueryTiming[];
+  /** Milliseconds per request over HTTP; null when skipped (BENCH_SEARCH_HTTP=0). */
+  http: HttpRun | null;
   loadBefore: string;
   loadAfter: string;
+}
+
+interface HttpRun {
+  /** The first requests to a process started after dropping the page cache; null without the cold pass. */
+  cold: number[] | null;
+  page: number[];
+  api: number[];
+  /** Answers other than 200 (a rate limit or an error would make the timings meaningless). */
+  failed: number;
+}
+
+/** Sends each query in turn to `path(query)` and times the whole answer. */
+async function httpPass(base: string, queries: readonly string[], path: (q: string) => string): Promise<{ ms: number[]; failed: number }> {
+  const ms: number[] = [];
+  let failed = 0;
+  for (const q of queries) {
+    const t0 = process.hrtime.bigint();
+    const res = await fetch(base + path(q));
+    await res.arrayBuffer();
+    ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (res.status !== 200) failed++;
+  }
+  return { ms, failed };
+}
+
+/**
+ * The mix over HTTP from a fresh `paperboy serve` process: cold (after
+ * dropping the page cache, when `cold`), then the warm-up, the warm page
+ * pass and the warm API pass. Keyword mode: the bench databases have no vectors.
+ */
+async function runHttp(opts: ScenarioOptions, built: BenchInstance, cold: boolean, passes: { cold: string[]; warmup: string[]; warm: string[] }): Promise<HttpRun> {
+  if (cold) await dropPageCache();
+  const env = { ...built.env, RATE_LIMIT_SEARCH_PAGE: '1000000', RATE_LIMIT_API_SEARCH: '1000000' };
+  const server = await startServer(opts, env, loadConfig({}).arxivCategories, { logLevel: 'warn' }, null);
+  try {
+    const page = (q: string): string => `/search?q=${encodeURIComponent(q)}&mode=keyword`;
+    const api = (q: string): string => `/api/papers/search?q=${encodeURIComponent(q)}&mode=keyword`;
+    const first = cold ? await httpPass(server.url, passes.cold, page) : null;
+    await httpPass(server.url, passes.warmup, page);
+    const warm = await httpPass(server.url, passes.warm, page);
+    const viaApi = await httpPass(server.url, passes.warm, api);
+    return { cold: first?.ms ?? null, page: warm.ms, api: viaApi.ms, failed: (first?.failed ?? 0) + warm.failed + viaApi.failed };
+  } finally {
+    await server.stop();
+  }
 }
 
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' / ');
@@ -151,11 +206,19 @@ async function runProfile(opts: ScenarioOptions, settings: MixSettings, profile:
     warm = await runPass(database, warmQueries, true);
   } finally {
     await database.close();
+  }
+  let http: HttpRun | null = null;
+  try {
+    if (settings.http) {
+      opts.log(`${profile.name}: over HTTP${dropped ? ', cold first' : ''}`);
+      http = await runHttp(opts, built, dropped, { cold: coldQueries, warmup, warm: warmQueries });
+    }
+  } finally {
     await built.release();
   }
   const dbBytes = await dirSize(built.dir);
   const dbNote = built.built ? `built by this run (import ${formatDuration(built.marker.importMs)})` : `reused from ${built.marker.finishedAt}`;
-  return { profile, papers: opts.papers, dbBytes, dbNote, openMs, cold, coldNote, warm, loadBefore, loadAfter: load() };
+  return { profile, papers: opts.papers, dbBytes, dbNote, openMs, cold, coldNote, warm, http, loadBefore, loadAfter: load() };
 }
 
 const matches = (q: QueryTiming): string => (q.total === null ? 'n/a' : `${q.totalIsLowerBound ? '> ' : ''}${formatCount(q.total)}`);
@@ -170,11 +233,20 @@ function checksFor(run: ProfileRun, warm: LatencySummary, cold: LatencySummary |
     pass: value === null || Number.isNaN(value) ? null : value <= limit,
     ...(value === null ? { note: run.coldNote } : note === '' ? {} : { note }),
   });
-  return [
+  const checks = [
     check('1–3-word mix, warm p95', TARGETS.warmP95, warm.p95),
     check('1–3-word mix, warm p99', TARGETS.warmP99, warm.p99),
     check('1–3-word mix, cold p95', TARGETS.coldP95, cold === null ? null : cold.p95),
   ];
+  if (run.http !== null) {
+    const page = summarize(run.http.page);
+    checks.push(
+      check('search page over HTTP, warm p95', TARGETS.warmP95, page.p95),
+      check('search page over HTTP, warm p99', TARGETS.warmP99, page.p99),
+      check('search page over HTTP, cold p95', TARGETS.coldP95, run.http.cold === null ? null : summarize(run.http.cold).p95),
+    );
+  }
+  return checks;
 }
 
 /** p50/p95 by how many papers matched: the tail is the queries of very common words. */
@@ -212,6 +284,19 @@ function tablesFor(runs: readonly ProfileRun[]): ReportTable[] {
       rows: summaryRows,
     },
     {
+      title: 'Over HTTP from a fresh `paperboy serve` (the same queries, one at a time; cold: its first requests after dropping the page cache)',
+      headers: ['profile', 'path', 'requests', 'p50', 'p95', 'p99', 'max', 'not 200'],
+      rows: runs.flatMap((r) => {
+        const h = r.http;
+        if (h === null) return [];
+        const row = (path: string, ms: number[]): string[] => {
+          const x = summarize(ms);
+          return [r.profile.name, path, String(ms.length), fmtMs(x.p50), fmtMs(x.p95), fmtMs(x.p99), fmtMs(x.max), String(h.failed)];
+        };
+        return [...(h.cold === null ? [] : [row('search page, cold', h.cold)]), row('search page, warm', h.page), row('API, warm', h.api)];
+      }),
+    },
+    {
       title: 'Latency by number of matches',
       headers: ['profile / pass', 'matches', 'queries', 'p50', 'p95', 'max'],
       rows: runs.flatMap((r) => [
@@ -237,7 +322,7 @@ function notesFor(settings: MixSettings, runs: readonly ProfileRun[]): string[] 
         ? 'generateDfQueries: 1/2/3 content words (35/40/25%), each drawn by its document frequency in the profile.'
         : 'generateQueries: the bench’s banded 1–5-word queries.') +
       ` Each query runs once, in-process through searchKeyword (mode all, limit 20, snippets, total count up to ${formatCount(MATCH_WINDOW)}); ` +
-      'no HTTP, so a server adds its own overhead on top.',
+      'the HTTP table sends the same queries to a `paperboy serve` child process.',
   ];
   for (const r of runs) {
     notes.push(
@@ -268,6 +353,7 @@ export const searchMixScenario: Scenario = {
       profiles: settings.profiles.map((p) => p.name).join(','),
       mix: settings.mix,
       cold: settings.cold,
+      http: settings.http,
     };
     if (opts.engine !== 'sqlite') {
       const error = 'search-mix runs on SQLite only (the cold start drops the page cache under the database file)';
@@ -300,6 +386,15 @@ export const searchMixScenario: Scenario = {
           load: { before: r.loadBefore, after: r.loadAfter },
           cold: r.cold === null ? null : { summary: summarize(r.cold.map((q) => q.ms)), queries: r.cold },
           warm: { summary: summarize(r.warm.map((q) => q.ms)), queries: r.warm },
+          http:
+            r.http === null
+              ? null
+              : {
+                  cold: r.http.cold === null ? null : summarize(r.http.cold),
+                  page: summarize(r.http.page),
+                  api: summarize(r.http.api),
+                  failed: r.http.failed,
+                },
         })),
         errors,
       },
