@@ -116,27 +116,37 @@ interface ProfileRun {
   loadAfter: string;
 }
 
-interface HttpRun {
-  /** The first requests to a process started after dropping the page cache; null without the cold pass. */
-  cold: number[] | null;
-  page: number[];
-  api: number[];
-  /** Answers other than 200 (a rate limit or an error would make the timings meaningless). */
-  failed: number;
+/** One HTTP pass: milliseconds per request (in query order), answers other than 200 and body sizes. */
+interface HttpPass {
+  ms: number[];
+  /** Answers other than 200 by status (a rate limit or an error would make the timings meaningless). */
+  failed: Record<string, number>;
+  bytes: number;
 }
 
-/** Sends each query in turn to `path(query)` and times the whole answer. */
-async function httpPass(base: string, queries: readonly string[], path: (q: string) => string): Promise<{ ms: number[]; failed: number }> {
+interface HttpRun {
+  /** The first requests to a process started after dropping the page cache; null without the cold pass. */
+  cold: HttpPass | null;
+  page: HttpPass;
+  api: HttpPass;
+}
+
+const failedCount = (p: HttpPass | null): number => (p === null ? 0 : Object.values(p.failed).reduce((a, b) => a + b, 0));
+
+/** Sends each query in turn to `path(query)` (fetch keeps the connection alive) and times the whole answer, body included. */
+async function httpPass(base: string, queries: readonly string[], path: (q: string) => string): Promise<HttpPass> {
   const ms: number[] = [];
-  let failed = 0;
+  const failed: Record<string, number> = {};
+  let bytes = 0;
   for (const q of queries) {
     const t0 = process.hrtime.bigint();
     const res = await fetch(base + path(q));
-    await res.arrayBuffer();
+    const body = await res.arrayBuffer();
     ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    if (res.status !== 200) failed++;
+    bytes += body.byteLength;
+    if (res.status !== 200) failed[String(res.status)] = (failed[String(res.status)] ?? 0) + 1;
   }
-  return { ms, failed };
+  return { ms, failed, bytes };
 }
 
 /**
@@ -155,7 +165,7 @@ async function runHttp(opts: ScenarioOptions, built: BenchInstance, cold: boolea
     await httpPass(server.url, passes.warmup, page);
     const warm = await httpPass(server.url, passes.warm, page);
     const viaApi = await httpPass(server.url, passes.warm, api);
-    return { cold: first?.ms ?? null, page: warm.ms, api: viaApi.ms, failed: (first?.failed ?? 0) + warm.failed + viaApi.failed };
+    return { cold: first, page: warm, api: viaApi };
   } finally {
     await server.stop();
   }
@@ -239,11 +249,11 @@ function checksFor(run: ProfileRun, warm: LatencySummary, cold: LatencySummary |
     check('1–3-word mix, cold p95', TARGETS.coldP95, cold === null ? null : cold.p95),
   ];
   if (run.http !== null) {
-    const page = summarize(run.http.page);
+    const page = summarize(run.http.page.ms);
     checks.push(
       check('search page over HTTP, warm p95', TARGETS.warmP95, page.p95),
       check('search page over HTTP, warm p99', TARGETS.warmP99, page.p99),
-      check('search page over HTTP, cold p95', TARGETS.coldP95, run.http.cold === null ? null : summarize(run.http.cold).p95),
+      check('search page over HTTP, cold p95', TARGETS.coldP95, run.http.cold === null ? null : summarize(run.http.cold.ms).p95),
     );
   }
   return checks;
@@ -285,15 +295,39 @@ function tablesFor(runs: readonly ProfileRun[]): ReportTable[] {
     },
     {
       title: 'Over HTTP from a fresh `paperboy serve` (the same queries, one at a time; cold: its first requests after dropping the page cache)',
-      headers: ['profile', 'path', 'requests', 'p50', 'p95', 'p99', 'max', 'not 200'],
+      headers: ['profile', 'path', 'requests', 'p50', 'p95', 'p99', 'max', 'mean body', 'not 200'],
       rows: runs.flatMap((r) => {
         const h = r.http;
         if (h === null) return [];
-        const row = (path: string, ms: number[]): string[] => {
-          const x = summarize(ms);
-          return [r.profile.name, path, String(ms.length), fmtMs(x.p50), fmtMs(x.p95), fmtMs(x.p99), fmtMs(x.max), String(h.failed)];
+        const row = (path: string, p: HttpPass): string[] => {
+          const x = summarize(p.ms);
+          const bytes = p.ms.length === 0 ? 0 : p.bytes / p.ms.length;
+          return [r.profile.name, path, String(p.ms.length), fmtMs(x.p50), fmtMs(x.p95), fmtMs(x.p99), fmtMs(x.max), formatBytes(bytes), String(failedCount(p))];
         };
-        return [...(h.cold === null ? [] : [row('search page, cold', h.cold)]), row('search page, warm', h.page), row('API, warm', h.api)];
+        const inProcess = (path: string, t: readonly QueryTiming[]): string[] => {
+          const x = summarize(t.map((q) => q.ms));
+          return [r.profile.name, path, String(t.length), fmtMs(x.p50), fmtMs(x.p95), fmtMs(x.p99), fmtMs(x.max), '', ''];
+        };
+        return [
+          ...(r.cold === null ? [] : [inProcess('in-process searchKeyword, cold', r.cold)]),
+          ...(h.cold === null ? [] : [row('search page, cold', h.cold)]),
+          inProcess('in-process searchKeyword, warm', r.warm),
+          row('search page, warm', h.page),
+          row('API, warm', h.api),
+        ];
+      }),
+    },
+    {
+      title: 'Where the HTTP time goes: per query, HTTP minus in-process (the same warm queries, each timed both ways)',
+      headers: ['profile', 'path', 'overhead p50', 'overhead p95', 'overhead p99', 'overhead max'],
+      rows: runs.flatMap((r) => {
+        const h = r.http;
+        if (h === null) return [];
+        const row = (path: string, p: HttpPass): string[] => {
+          const x = summarize(p.ms.map((ms, i) => ms - (r.warm[i]?.ms ?? 0)));
+          return [r.profile.name, path, fmtMs(x.p50), fmtMs(x.p95), fmtMs(x.p99), fmtMs(x.max)];
+        };
+        return [row('search page − in-process', h.page), row('API − in-process', h.api)];
       }),
     },
     {
@@ -366,6 +400,20 @@ export const searchMixScenario: Scenario = {
       if ('error' in run) errors.push(run.error);
       else runs.push(run);
     }
+    for (const r of runs) {
+      const h = r.http;
+      if (h === null) continue;
+      const parts = (
+        [
+          ['search page, cold', h.cold],
+          ['search page, warm', h.page],
+          ['API, warm', h.api],
+        ] as const
+      )
+        .filter(([, p]) => failedCount(p) > 0)
+        .map(([name, p]) => `${name}: ${Object.entries(p?.failed ?? {}).map(([status, n]) => `${n} × ${status}`).join(', ')}`);
+      if (parts.length > 0) errors.push(`${r.profile.name}: answers other than 200 over HTTP (the timings are not of searches): ${parts.join('; ')}`);
+    }
     const checks = runs.flatMap((r) =>
       checksFor(r, summarize(r.warm.map((q) => q.ms)), r.cold === null ? null : summarize(r.cold.map((q) => q.ms))),
     );
@@ -390,10 +438,9 @@ export const searchMixScenario: Scenario = {
             r.http === null
               ? null
               : {
-                  cold: r.http.cold === null ? null : summarize(r.http.cold),
-                  page: summarize(r.http.page),
-                  api: summarize(r.http.api),
-                  failed: r.http.failed,
+                  cold: r.http.cold === null ? null : { summary: summarize(r.http.cold.ms), ms: r.http.cold.ms, failed: r.http.cold.failed, bytes: r.http.cold.bytes },
+                  page: { summary: summarize(r.http.page.ms), ms: r.http.page.ms, failed: r.http.page.failed, bytes: r.http.page.bytes },
+                  api: { summary: summarize(r.http.api.ms), ms: r.http.api.ms, failed: r.http.api.failed, bytes: r.http.api.bytes },
                 },
         })),
         errors,
