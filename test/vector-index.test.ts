@@ -30,6 +30,8 @@ import {
   type EmbeddingModel,
   type StoredVector,
 } from '../src/db/vector-store.js';
+import { seededRandom } from '../src/semantic/builtin.js';
+import { normalize } from '../src/semantic/embedder.js';
 import { nearestPapers, rebuildVectorIndex, vectorIndexStatus, vectorIndexTuning } from '../src/semantic/vector-index.js';
 import { tempDataDir } from './support/cli.js';
 import { openTestDatabase, testEngine } from './support/database.js';
@@ -37,26 +39,8 @@ import { openTestDatabase, testEngine } from './support/database.js';
 const DIMS = 16;
 const PAPERS = 240;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function unit(v: Float32Array): Float32Array {
-  let n = 0;
-  for (const x of v) n += x * x;
-  for (let i = 0; i < v.length; i++) v[i] = (v[i] ?? 0) / Math.sqrt(n);
-  return v;
-}
-
-const random = rng(42);
-const randomVector = (): Float32Array => unit(Float32Array.from({ length: DIMS }, () => random() - 0.5));
+const random = seededRandom(42);
+const randomVector = (): Float32Array => normalize(Float32Array.from({ length: DIMS }, () => random() - 0.5));
 
 /**
  * The graph is approximate and built on every core (so not the same graph twice):

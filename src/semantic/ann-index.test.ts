@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { AnnIndex, Calibration, CALIBRATION_TARGET, ExactVectors, savedAnnFiles, type VectorEntry } from './ann-index.js';
+import { seededRandom } from './builtin.js';
+import { normalize } from './embedder.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -15,34 +17,14 @@ function tempDir(): string {
   return dir;
 }
 
-/** A deterministic generator, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function unit(v: Float32Array): Float32Array {
-  let n = 0;
-  for (const x of v) n += x * x;
-  const inv = 1 / Math.sqrt(n);
-  for (let i = 0; i < v.length; i++) v[i] = (v[i] ?? 0) * inv;
-  return v;
-}
-
 /** Unit vectors around `clusters` random centres, like embeddings of papers on a few topics. */
 function clustered(n: number, dims: number, clusters: number, seed: number, firstId = 1): VectorEntry[] {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const gauss = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  const centres = Array.from({ length: clusters }, () => unit(Float32Array.from({ length: dims }, gauss)));
+  const centres = Array.from({ length: clusters }, () => normalize(Float32Array.from({ length: dims }, gauss)));
   return Array.from({ length: n }, (_, i) => {
     const c = centres[Math.floor(random() * clusters)] as Float32Array;
-    return { paperId: firstId + i, vector: unit(Float32Array.from(c, (x) => x + 0.6 * gauss() / Math.sqrt(dims) * 3)) };
+    return { paperId: firstId + i, vector: normalize(Float32Array.from(c, (x) => x + 0.6 * gauss() / Math.sqrt(dims) * 3)) };
   });
 }
 
@@ -154,10 +136,10 @@ test('a crash before the rename leaves the previous file, which loads; one after
 test('exact search finds the true nearest and removes by swapping', () => {
   const exact = new ExactVectors(4);
   exact.upsert([
-    { paperId: 1, vector: unit(Float32Array.of(1, 0, 0, 0)) },
-    { paperId: 2, vector: unit(Float32Array.of(1, 1, 0, 0)) },
-    { paperId: 3, vector: unit(Float32Array.of(0, 1, 0, 0)) },
-    { paperId: 4, vector: unit(Float32Array.of(-1, 0, 1, 0)) },
+    { paperId: 1, vector: normalize(Float32Array.of(1, 0, 0, 0)) },
+    { paperId: 2, vector: normalize(Float32Array.of(1, 1, 0, 0)) },
+    { paperId: 3, vector: normalize(Float32Array.of(0, 1, 0, 0)) },
+    { paperId: 4, vector: normalize(Float32Array.of(-1, 0, 1, 0)) },
   ]);
   const q = Float32Array.of(1, 0, 0, 0);
   assert.deepEqual(exact.search(q, 2).map((n) => n.paperId), [1, 2]);
@@ -172,8 +154,8 @@ test('exact search finds the true nearest and removes by swapping', () => {
 test('calibration picks a search breadth whose recall on other queries is at least 0.95, and a saved file keeps it', async () => {
   const dims = 32;
   // Weakly clustered: a small breadth misses neighbours here.
-  const random = rng(5);
-  const entries = Array.from({ length: 3_000 }, (_, i) => ({ paperId: i + 1, vector: unit(Float32Array.from({ length: dims }, () => random() - 0.5)) }));
+  const random = seededRandom(5);
+  const entries = Array.from({ length: 3_000 }, (_, i) => ({ paperId: i + 1, vector: normalize(Float32Array.from({ length: dims }, () => random() - 0.5)) }));
   const index = AnnIndex.create(dims, { connectivity: 8, expansionAdd: 32, expansionSearch: 16, quantization: 'f16' });
   const calibration = new Calibration(dims);
   for (let i = 0; i < entries.length; i += 500) {
@@ -185,7 +167,7 @@ test('calibration picks a search breadth whose recall on other queries is at lea
   const exact = new ExactVectors(dims);
   exact.upsert(entries);
   let hits = 0;
-  const queries = Array.from({ length: 50 }, () => unit(Float32Array.from({ length: dims }, () => random() - 0.5)));
+  const queries = Array.from({ length: 50 }, () => normalize(Float32Array.from({ length: dims }, () => random() - 0.5)));
   for (const q of queries) {
     const truth = new Set(exact.search(q, 20).map((n) => n.paperId));
     hits += index.search(q, 20).filter((n) => truth.has(n.paperId)).length;

@@ -113,8 +113,8 @@ function termCounts(tokens: readonly string[], index: ReadonlyMap<string, number
   return counts;
 }
 
-/** mulberry32: a small seeded generator, so the random projection (and the model) is reproducible. */
-function generator(seed: number): () => number {
+/** mulberry32: a small seeded generator, so the random projection (and the model) is reproducible; tests and benchmarks use it too. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -334,7 +334,7 @@ export function fitBuiltinModel(documents: readonly string[], options: FitOption
     // Randomized SVD (Halko, Martinsson & Tropp 2011): a random block, power
     // iterations to sharpen the spectrum, then the exact SVD of a small matrix.
     const l = Math.min(dimensions + OVERSAMPLE, n, vocabulary.length);
-    const random = generator(0x5eed);
+    const random = seededRandom(0x5eed);
     const omega = new Float64Array(vocabulary.length * l);
     for (let i = 0; i < omega.length; i++) omega[i] = random() * 2 - 1;
     let q = multiply(matrix, omega, l);
@@ -440,7 +440,7 @@ function contrastive(
     return [title, ...sentences].map(tokenize).filter((p) => p.length > 0);
   });
   const usable = parts.map((p, i) => [p, i] as const).filter(([p]) => p.length >= 2).map(([, i]) => i);
-  const random = generator(0x1c7);
+  const random = seededRandom(0x1c7);
   const encode = (b: Bag, out: Float64Array): number => {
     out.fill(0);
     for (let j = 0; j < b.terms.length; j++) {

@@ -20,8 +20,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AnnIndex, ANN_PARAMS, Calibration, ExactVectors, type AnnParams } from '../../semantic/ann-index.js';
-import { builtinEmbedder, fitBuiltinModel } from '../../semantic/builtin.js';
-import { documentText } from '../../semantic/embedder.js';
+import { builtinEmbedder, fitBuiltinModel, seededRandom } from '../../semantic/builtin.js';
+import { documentText, normalize } from '../../semantic/embedder.js';
 import { generateQueries, generateRecords } from '../generate.js';
 import { formatCount, formatDuration } from '../measure.js';
 import type { Scenario, ScenarioOptions, ScenarioResult, TargetCheck } from '../scenario.js';
@@ -46,34 +46,15 @@ interface VectorSet {
   source: string;
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function unitInPlace(v: Float32Array): Float32Array {
-  let n = 0;
-  for (const x of v) n += x * x;
-  const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
-  for (let i = 0; i < v.length; i++) v[i] = (v[i] as number) * inv;
-  return v;
-}
-
 /** Unit vectors scattered around a few hundred topic centres. */
 function syntheticVectors(n: number, seed: number): VectorSet {
   const d = SYNTHETIC_DIMS;
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const gauss = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  const centres = Array.from({ length: 300 }, () => unitInPlace(Float32Array.from({ length: d }, gauss)));
+  const centres = Array.from({ length: 300 }, () => normalize(Float32Array.from({ length: d }, gauss)));
   const draw = (): Float32Array => {
     const c = centres[Math.floor(random() * centres.length)] as Float32Array;
-    return unitInPlace(Float32Array.from(c, (x) => x + (1.2 * gauss()) / Math.sqrt(d)));
+    return normalize(Float32Array.from(c, (x) => x + (1.2 * gauss()) / Math.sqrt(d)));
   };
   const matrix = new Float32Array(n * d);
   for (let i = 0; i < n; i++) matrix.set(draw(), i * d);
@@ -125,7 +106,7 @@ async function builtinVectors(opts: ScenarioOptions): Promise<VectorSet> {
   await flush();
   opts.log(`embedded in ${formatDuration(since(t1))} (${Math.round(n / (since(t1) / 1000))} papers/s)`);
   const searchQueries = await embedder.embed(generateQueries(QUERIES / 2, opts.seed + 1), 'query');
-  const random = rng(opts.seed);
+  const random = seededRandom(opts.seed);
   const paperQueries = Array.from({ length: QUERIES - searchQueries.length }, () => {
     const r = Math.floor(random() * n);
     return matrix.slice(r * d, (r + 1) * d);
