@@ -43,7 +43,11 @@ export const vectorIndexTuning = {
    * call blocks the event loop (at 100k vectors, M 32: about 1-2 ms a vector).
    */
   addChunk: 32,
-  /** ... and while it is first built, when searches wait for the build anyway (all cores). */
+  /**
+   * ... and while it is first built, on every core: searches by meaning answer
+   * by keyword until then, but each call still holds up other requests while it
+   * runs (not measured at this size; a build in a worker thread would not).
+   */
   buildChunk: 500,
   /** Save after this many new vectors (or this share of the index, if more) ... */
   saveAfterVectors: 20_000,
@@ -166,7 +170,7 @@ class ModelIndex {
     }
     const graph = this.graph;
     if (graph === null) return;
-    // Still catching up on a first build (nothing searched it yet): bigger chunks on every core.
+    // Still catching up on a first build (searches by meaning answer by keyword meanwhile): bigger chunks on every core.
     const [chunk, threads] = this.caughtUp ? [vectorIndexTuning.addChunk, 1] : [vectorIndexTuning.buildChunk, 0];
     for (let i = 0; i < batch.length; i += chunk) {
       graph.upsert(batch.slice(i, i + chunk), threads);
