@@ -320,6 +320,32 @@ describe('corpus profiles and the document-frequency query mix', () => {
       `${headShare('narrow')} > ${headShare('default')} > ${headShare('wide')}`);
   });
 
+  it('gives topical papers of one primary category more words in common than papers of two', () => {
+    const overlap = (recs: KaggleRecord[]): { same: number; other: number } => {
+      const words = (r: KaggleRecord): Set<string> =>
+        new Set(r.abstract.toLowerCase().split(/\s+/).map((w) => w.replace(/[.,:]$/, '')).filter((w) => w.length > 3));
+      const bags = recs.map((r) => ({ category: r.categories.split(' ')[0], words: words(r) }));
+      const sums = { same: [0, 0], other: [0, 0] };
+      for (let i = 0; i < bags.length; i++) {
+        for (let j = i + 1; j < bags.length; j++) {
+          const a = bags[i]!;
+          const b = bags[j]!;
+          let shared = 0;
+          for (const w of a.words) if (b.words.has(w)) shared++;
+          const s = a.category === b.category ? sums.same : sums.other;
+          s[0]! += shared / Math.min(a.words.size, b.words.size);
+          s[1]! += 1;
+        }
+      }
+      return { same: sums.same[0]! / sums.same[1]!, other: sums.other[0]! / sums.other[1]! };
+    };
+    const topical = overlap(get('topical'));
+    const plain = overlap(get('default'));
+    assert.ok(topical.same > 1.5 * topical.other, `topical: ${topical.same} vs ${topical.other}`);
+    // Without topics a shared category means nothing.
+    assert.ok(Math.abs(plain.same - plain.other) < 0.1 * plain.other, `default: ${plain.same} vs ${plain.other}`);
+  });
+
   it('rejects unknown profile names and keys cached files by profile', () => {
     assert.throws(() => parseProfile('tiny'), /unknown corpus profile/);
     assert.equal(corpusPath('/o', 10, 1), '/o/corpus/arxiv-synthetic-v1-n10-s1.jsonl');

@@ -67,10 +67,18 @@ export interface CorpusProfile {
   abstractWords: readonly [number, number];
   /** Title length in words, inclusive range. */
   titleWords: readonly [number, number];
+  /**
+   * Share of a paper's content words drawn from its topic's own words rather
+   * than the corpus-wide distribution (0: every word independent of the paper,
+   * so papers are no closer to their field's than to any other: the worst case
+   * for a nearest-neighbour graph). A topic is the primary category and one of
+   * its {@link SUBTOPICS} subtopics; subtopics of a category share its core words.
+   */
+  topicShare: number;
 }
 
 /** Profile names, `default` first. */
-export const CORPUS_PROFILE_NAMES = ['default', 'wide', 'narrow', 'short', 'long'] as const;
+export const CORPUS_PROFILE_NAMES = ['default', 'wide', 'narrow', 'short', 'long', 'topical'] as const;
 export type CorpusProfileName = (typeof CORPUS_PROFILE_NAMES)[number];
 
 /** Zipf exponent of the word distribution (natural language is close to 1). */
@@ -90,6 +98,7 @@ export const CORPUS_PROFILES: Readonly<Record<CorpusProfileName, CorpusProfile>>
     zipfS: WORD_ZIPF_S,
     abstractWords: [150, 250],
     titleWords: [6, 15],
+    topicShare: 0,
   },
   wide: {
     name: 'wide',
@@ -98,6 +107,7 @@ export const CORPUS_PROFILES: Readonly<Record<CorpusProfileName, CorpusProfile>>
     zipfS: 0.95,
     abstractWords: [220, 280],
     titleWords: [8, 18],
+    topicShare: 0,
   },
   narrow: {
     name: 'narrow',
@@ -106,6 +116,7 @@ export const CORPUS_PROFILES: Readonly<Record<CorpusProfileName, CorpusProfile>>
     zipfS: 1.2,
     abstractWords: [45, 75],
     titleWords: [4, 10],
+    topicShare: 0,
   },
   short: {
     name: 'short',
@@ -114,6 +125,7 @@ export const CORPUS_PROFILES: Readonly<Record<CorpusProfileName, CorpusProfile>>
     zipfS: WORD_ZIPF_S,
     abstractWords: [45, 75],
     titleWords: [4, 10],
+    topicShare: 0,
   },
   long: {
     name: 'long',
@@ -122,8 +134,27 @@ export const CORPUS_PROFILES: Readonly<Record<CorpusProfileName, CorpusProfile>>
     zipfS: WORD_ZIPF_S,
     abstractWords: [220, 280],
     titleWords: [8, 18],
+    topicShare: 0,
+  },
+  topical: {
+    name: 'topical',
+    description: 'default vocabulary and lengths, half of the content words from the paper\'s topic (category and subtopic), as real fields have their own words',
+    vocabSeed: VOCAB_SEED,
+    zipfS: WORD_ZIPF_S,
+    abstractWords: [150, 250],
+    titleWords: [6, 15],
+    topicShare: 0.5,
   },
 };
+
+/** Subtopics per category in a topical profile. */
+export const SUBTOPICS = 8;
+/** Words of a category's core and of each subtopic: drawn from the content words below rank TOPIC_WORD_RANKS. */
+const CATEGORY_WORDS = 300;
+const SUBTOPIC_WORDS = 150;
+const TOPIC_WORD_RANKS = 20_000;
+/** Share of a topic's words drawn from its category's core rather than its subtopic's own. */
+const CORE_SHARE = 0.6;
 
 /** The profile of a name given on the command line, or an error naming the valid ones. */
 export function parseProfile(name: string): CorpusProfile {
@@ -328,6 +359,12 @@ function samplingTables(profile: CorpusProfile): SamplingTables {
   return tables;
 }
 
+/** What a paper of a topical profile is about. */
+interface Topic {
+  category: string;
+  subtopic: number;
+}
+
 /** Makes a generator of records `0..count-1`; record i depends on the seed and count only. */
 export class PaperGenerator {
   private readonly rng: Rng;
@@ -338,6 +375,8 @@ export class PaperGenerator {
   private readonly authorPool: AliasTable;
   private readonly fiveDigitIdsThroughout: boolean;
   private readonly growthNorm: number;
+  /** Topic word lists of a topical profile, built on first use: category core and subtopic words. */
+  private readonly topicWordLists = new Map<string, { words: readonly string[]; table: AliasTable }>();
   private index = 0;
   private month = '';
   private monthSeq = 0;
@@ -392,8 +431,10 @@ export class PaperGenerator {
     const hasMath = rng.chance(0.03);
     const github = rng.chance(0.05) ? this.githubUrl() : null;
     const githubInAbstract = github !== null && rng.chance(0.6);
-    const title = this.makeTitle(hasMath && rng.chance(0.3));
-    const abstract = this.makeAbstract(hasMath, githubInAbstract ? github : null);
+    // Only topical profiles draw a subtopic, so the other profiles' output stays the same.
+    const topic: Topic | null = this.profile.topicShare > 0 ? { category: categories[0] as string, subtopic: rng.int(SUBTOPICS) } : null;
+    const title = this.makeTitle(hasMath && rng.chance(0.3), topic);
+    const abstract = this.makeAbstract(hasMath, githubInAbstract ? github : null, topic);
 
     let journalRef: string | null = null;
     let doi: string | null = null;
@@ -502,7 +543,34 @@ export class PaperGenerator {
     return this.vocab.words[this.vocab.stopCount + this.contentWords.sample(this.rng)] as string;
   }
 
-  private makeTitle(withMath: boolean): string {
+  /**
+   * One of a topic's words: from its category's core or its subtopic's own,
+   * each list a fixed random choice of content words (seeded by the vocabulary
+   * seed and the topic) with Zipf weights of its own.
+   */
+  private topicWord(topic: Topic): string {
+    const core = this.rng.chance(CORE_SHARE);
+    const key = core ? topic.category : `${topic.category}#${topic.subtopic}`;
+    let list = this.topicWordLists.get(key);
+    if (list === undefined) {
+      const pick = new Rng(hash32(this.profile.vocabSeed, ...[...key].map((c) => c.codePointAt(0) ?? 0)));
+      const ranks = Math.min(TOPIC_WORD_RANKS, this.vocab.words.length - this.vocab.stopCount);
+      const size = Math.min(core ? CATEGORY_WORDS : SUBTOPIC_WORDS, ranks);
+      const chosen = new Set<number>();
+      while (chosen.size < size) chosen.add(this.vocab.stopCount + pick.int(ranks));
+      const words = [...chosen].map((r) => this.vocab.words[r] as string);
+      list = { words, table: new AliasTable(zipfWeights(words.length, 1)) };
+      this.topicWordLists.set(key, list);
+    }
+    return list.words[list.table.sample(this.rng)] as string;
+  }
+
+  /** A content word: the topic's with the profile's share, else from the whole vocabulary. */
+  private contentWordOf(topic: Topic | null): string {
+    return topic !== null && this.rng.chance(this.profile.topicShare) ? this.topicWord(topic) : this.contentWord();
+  }
+
+  private makeTitle(withMath: boolean, topic: Topic | null): string {
     const rng = this.rng;
     const n = rng.range(this.profile.titleWords[0], this.profile.titleWords[1]);
     const titleCase = rng.chance(0.5);
@@ -512,7 +580,7 @@ export class PaperGenerator {
     for (let k = 0; k < n; k++) {
       const connector: boolean = !previousConnector && k > 0 && k < n - 1 && k !== colonAt + 1 && rng.chance(0.2);
       previousConnector = connector;
-      let w = connector ? rng.pick(TITLE_CONNECTORS) : this.contentWord();
+      let w = connector ? rng.pick(TITLE_CONNECTORS) : this.contentWordOf(topic);
       if (k === 0 || (titleCase && !connector) || k === colonAt + 1) w = capitalize(w);
       if (k === colonAt) w += ':';
       words.push(w);
@@ -521,7 +589,7 @@ export class PaperGenerator {
     return words.join(' ');
   }
 
-  private makeAbstract(withMath: boolean, githubUrl: string | null): string {
+  private makeAbstract(withMath: boolean, githubUrl: string | null, topic: Topic | null): string {
     const rng = this.rng;
     const total = rng.range(this.profile.abstractWords[0], this.profile.abstractWords[1]);
     const code = githubUrl === null ? null : [...rng.pick(CODE_SENTENCES), `${githubUrl}${rng.chance(0.5) ? '.' : ''}`];
@@ -540,7 +608,8 @@ export class PaperGenerator {
       // iid draws stutter ("of of"); one redraw makes prose-like text without changing the frequencies much.
       if (r === previous) r = this.words.sample(rng);
       previous = r;
-      const word = this.vocab.words[r] as string;
+      // Function words stay; a content word is the topic's with the profile's share.
+      const word = topic !== null && r >= this.vocab.stopCount && rng.chance(this.profile.topicShare) ? this.topicWord(topic) : (this.vocab.words[r] as string);
       if (sentenceLeft === 0) {
         sentenceLeft = rng.range(8, 28);
         tokens.push(capitalize(word));

@@ -5,9 +5,13 @@
  * semantic mode through `searchPapers` as the search page runs them, and the
  * similar papers of 200 papers (each asked once, so no cache answers).
  *
- * It uses the search scenario's database (bench-out/db/, built if missing)
- * and leaves the vectors in it, so a rerun measures queries only; delete the
- * vectors (or the directory) to time embedding again.
+ * It uses the search scenario's database of the corpus profile
+ * BENCH_SEMANTIC_PROFILE (bench-out/db/, built if missing; default `topical`,
+ * where papers of a field share words, as real ones do: on `default` every
+ * word is drawn regardless of the paper, so vectors spread evenly, the
+ * hardest case for a nearest-neighbour graph) and leaves the vectors in it,
+ * so a rerun measures queries only; delete the vectors (or the directory) to
+ * time embedding again.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,7 +25,7 @@ import { similarPapers } from '../../semantic/similar.js';
 import { nearestPapers } from '../../semantic/vector-index.js';
 import { embedQuery } from '../../semantic/models.js';
 import { ensureCorpus } from '../corpus.js';
-import { generateQueries } from '../generate.js';
+import { generateQueries, parseProfile } from '../generate.js';
 import { formatCount, formatDuration } from '../measure.js';
 import type { Scenario, ScenarioOptions, ScenarioResult, TargetCheck } from '../scenario.js';
 import { ensureDatabase, summarize, type LatencySummary } from './search.js';
@@ -44,10 +48,11 @@ export const semanticScenario: Scenario = {
   name: 'semantic',
   description: 'built-in embedder fit and throughput, first ANN build, hybrid/semantic search and similar-papers latency',
   async run(opts: ScenarioOptions): Promise<ScenarioResult> {
-    const corpus = await ensureCorpus(opts.outDir, opts.papers, opts.seed, opts.log);
-    const params = { engine: opts.engine, papers: opts.papers, seed: opts.seed, queries: QUERY_COUNT, similar: SIMILAR_COUNT, limit: LIMIT };
-    const title = `Search by meaning: ${formatCount(opts.papers)} synthetic papers (${opts.engine})`;
-    const built = await ensureDatabase(opts, corpus, 'search');
+    const profile = parseProfile(process.env.BENCH_SEMANTIC_PROFILE || 'topical').name;
+    const corpus = await ensureCorpus(opts.outDir, opts.papers, opts.seed, opts.log, profile);
+    const params = { engine: opts.engine, papers: opts.papers, seed: opts.seed, profile, queries: QUERY_COUNT, similar: SIMILAR_COUNT, limit: LIMIT };
+    const title = `Search by meaning: ${formatCount(opts.papers)} synthetic papers, profile ${profile} (${opts.engine})`;
+    const built = await ensureDatabase(opts, corpus, 'search', profile);
     if ('error' in built) return { scenario: 'semantic', title, params, checks: [], tables: [], notes: [built.error], raw: { error: built.error }, ok: false };
     // A fresh directory for this process's index files, so the first query times a build.
     const indexDir = join(opts.outDir, 'tmp', `semantic-index-${opts.engine}`);
