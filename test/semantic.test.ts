@@ -170,6 +170,8 @@ test('a fresh instance searches by keyword and says why; the embed job builds th
     const model = await activeModel(database);
     assert.ok(model !== null, first.planned);
     assert.equal(first.activated, model.id);
+    // The index was built before the model went active, so the first search by meaning needs no build.
+    assert.equal(first.indexBuilt?.vectors, (await vectorCoverage(database, model.id)).papers);
     assert.equal(model.embedder, 'builtin');
     const coverage = await vectorCoverage(database, model.id);
     assert.equal(coverage.vectors, coverage.papers);
@@ -183,6 +185,7 @@ test('a fresh instance searches by keyword and says why; the embed job builds th
     const second = await embedAll(fresh.ctx);
     assert.equal(second.written, 1);
     assert.equal(second.activated, null, 'no refit for one changed paper');
+    assert.equal(second.indexBuilt, null);
     assert.equal((await readVectors(database, model.id, [1])).length, 1);
     assert.equal((await fresh.app.inject({ url: '/api/papers/0704.0001/similar' })).statusCode, 200);
     assert.equal((await buildingModel(database)), null);

@@ -32,7 +32,7 @@ import {
 } from '../src/db/vector-store.js';
 import { seededRandom } from '../src/semantic/builtin.js';
 import { normalize } from '../src/semantic/embedder.js';
-import { nearestPapers, rebuildVectorIndex, vectorIndexStatus, vectorIndexTuning } from '../src/semantic/vector-index.js';
+import { nearestPapers, prepareVectorIndex, rebuildVectorIndex, vectorIndexStatus, vectorIndexTuning } from '../src/semantic/vector-index.js';
 import { tempDataDir } from './support/cli.js';
 import { openTestDatabase, testEngine } from './support/database.js';
 
@@ -287,6 +287,37 @@ describe('vector index', () => {
     await searcher.close();
     assert.ok(files().every((f) => f.startsWith(`model-${next.id}-`)), files().join());
     searcher = openDatabase(writer.location, { dataDir });
+    model = next;
+    stored = vectors;
+  });
+
+  test('an index prepared before its model is active is saved, switched to without a rebuild, and loaded by another process', async () => {
+    const next = await newModel(writer, 'three');
+    const vectors = stored.map((v) => ({ paperId: v.paperId, vector: randomVector() }));
+    await writeVectors(writer, next.id, vectors);
+    const q = randomVector();
+    await nearestPapers(searcher, model.id, q, 10);
+    const prepared = await prepareVectorIndex(searcher, next);
+    assert.equal(prepared.vectors, vectors.length);
+    assert.ok(files().some((f) => f.startsWith(`model-${next.id}-`)), files().join());
+    // Not active yet: the old model still answers, the new one does not.
+    assert.equal((await vectorIndexStatus(searcher)).modelId, model.id);
+    assert.deepEqual(await nearestPapers(searcher, next.id, q, 10), []);
+    await activateModel(writer, next.id);
+    assertNearlyExact((await nearestPapers(searcher, next.id, q, 10)).map((n) => n.paperId), exactNearest(vectors, q, 10));
+    const status = await vectorIndexStatus(searcher);
+    assert.equal(status.modelId, next.id);
+    assert.equal(status.graphBuilds, 1);
+    assert.equal(status.vectorsRead, vectors.length, 'the prepared index is used, not read again');
+    const other = openDatabase(writer.location, { dataDir });
+    try {
+      assertNearlyExact((await nearestPapers(other, next.id, q, 10)).map((n) => n.paperId), exactNearest(vectors, q, 10));
+      const loaded = await vectorIndexStatus(other);
+      assert.equal(loaded.loadedFromFile, true);
+      assert.equal(loaded.graphBuilds, 0);
+    } finally {
+      await other.close();
+    }
     model = next;
     stored = vectors;
   });

@@ -3,7 +3,8 @@
  * when the instance needs one (src/semantic/models.ts planModel), then embeds
  * the papers the active model lacks (new papers become findable by meaning
  * soon) and then those a building model lacks, activating that model once it
- * has them all, and finally deletes retired models' vectors. Each batch
+ * has them all and its vector index is built and saved, and finally deletes
+ * retired models' vectors. Each batch
  * commits on its own, so a killed worker loses at most one batch of work, and
  * a re-run only embeds what is still missing.
  */
@@ -21,6 +22,7 @@ import {
 import { defineJobType, jobSpec, type JobHandler, type JobSpec } from '../jobs/queue.js';
 import { documentText } from './embedder.js';
 import { activateWhenComplete, embedderOf, planModel } from './models.js';
+import { prepareVectorIndex } from './vector-index.js';
 
 /** Papers embedded per batch (and per transaction). */
 export const EMBED_BATCH = 256;
@@ -62,23 +64,30 @@ export async function embedMissing(ctx: AppContext, model: EmbeddingModel, signa
 }
 
 /** One full pass: plan, embed for the active then the building model, activate, clean up. */
-export async function embedAll(ctx: AppContext, signal?: AbortSignal): Promise<{ written: number; activated: number | null; planned: string }> {
+export async function embedAll(
+  ctx: AppContext,
+  signal?: AbortSignal,
+): Promise<{ written: number; activated: number | null; planned: string; indexBuilt: { vectors: number; seconds: number } | null }> {
   const plan = await planModel(ctx, signal);
   let written = 0;
   const active = await activeModel(ctx.database);
   if (active !== null) written += await embedMissing(ctx, active, signal);
   let activated: number | null = null;
+  let indexBuilt: { vectors: number; seconds: number } | null = null;
   const building = await buildingModel(ctx.database);
   if (building !== null) {
     written += await embedMissing(ctx, building, signal);
     const coverage = await vectorCoverage(ctx.database, building.id);
-    if (await activateWhenComplete(ctx.database, building, coverage.papers - coverage.vectors)) activated = building.id;
+    const missing = coverage.papers - coverage.vectors;
+    // The old model (or keyword search, on a new instance) serves until the new index is built and saved.
+    if (missing === 0) indexBuilt = await prepareVectorIndex(ctx.database, building);
+    if (await activateWhenComplete(ctx.database, building, missing)) activated = building.id;
   }
   while ((await deleteRetiredVectors(ctx.database, RETIRED_DELETE_BATCH)) > 0) {
     signal?.throwIfAborted();
     await yieldToOthers();
   }
-  return { written, activated, planned: plan.action === 'created' ? `model ${plan.model.id}: ${plan.reason}` : plan.reason };
+  return { written, activated, planned: plan.action === 'created' ? `model ${plan.model.id}: ${plan.reason}` : plan.reason, indexBuilt };
 }
 
 export const embedHandler: JobHandler<z.output<typeof embedJob.schema>> = async ({ signal, log, ctx }) => {

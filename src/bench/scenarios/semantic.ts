@@ -1,7 +1,9 @@
 /**
  * Search by meaning at scale: the built-in model fitted on the instance's own
- * papers and every paper embedded (fit time, embedding throughput), the first
- * ANN index build of this process, then 200 mixed queries in hybrid and
+ * papers and every paper embedded (fit time, embedding throughput), the ANN
+ * index build (before the model becomes active; by the first query when the
+ * vectors come from an earlier run) and a second process loading the saved
+ * index, then 200 mixed queries in hybrid and
  * semantic mode through `searchPapers` as the search page runs them, and the
  * similar papers of 200 papers (each asked once, so no cache answers).
  *
@@ -69,13 +71,26 @@ export const semanticScenario: Scenario = {
       const coverage = await vectorCoverage(database, model.id);
       opts.log(`embedded ${formatCount(embedded.written)} papers in ${formatDuration(embedMs)} (${embedded.planned})`);
 
-      opts.log('building this process\'s ANN index (first query)');
+      // A model activated by this run had its index built and saved before activation; otherwise the first query builds it.
+      opts.log(embedded.indexBuilt === null ? "building this process's ANN index (first query)" : 'first query on the index built before activation');
       const probe = await embedQuery(ctx, 'graph neural networks');
       if (probe === null) throw new Error('no query vector');
       const t1 = process.hrtime.bigint();
       await nearestPapers(database, model.id, probe.vector, 20);
-      const annBuildMs = ms(t1);
+      const annBuildMs = embedded.indexBuilt === null ? ms(t1) : embedded.indexBuilt.seconds * 1000;
       opts.log(`index ready in ${formatDuration(annBuildMs)}`);
+      // What another process of this data directory (a second web process, a restart) pays: loading the saved file.
+      await new Promise((resolve) => setImmediate(resolve)); // after a first-query build, its save is queued this way
+      const second = openDatabase(built.location, { dataDir: indexDir });
+      let loadMs: number;
+      try {
+        const t2 = process.hrtime.bigint();
+        await nearestPapers(second, model.id, probe.vector, 20);
+        loadMs = ms(t2);
+      } finally {
+        await second.close();
+      }
+      opts.log(`a second process's first query (loads the saved index) took ${formatDuration(loadMs)}`);
 
       const all = generateQueries(QUERY_COUNT + WARMUP_COUNT, opts.seed);
       const queries = all.slice(0, QUERY_COUNT);
@@ -104,7 +119,8 @@ export const semanticScenario: Scenario = {
         { metric: 'hybrid search p95', target: `≤ ${TARGETS.hybrid} ms at 1M papers`, actual: fmtMs(s.hybrid.p95), pass: s.hybrid.p95 <= TARGETS.hybrid, ...(scale ? { note: scale } : {}) },
         { metric: 'similar papers p95', target: `≤ ${TARGETS.similar} ms at 1M papers`, actual: fmtMs(s.similar.p95), pass: s.similar.p95 <= TARGETS.similar, ...(scale ? { note: scale } : {}) },
       ];
-      const rate = embedded.written > 0 ? Math.round(embedded.written / (embedMs / 1000)) : null;
+      const indexMs = (embedded.indexBuilt?.seconds ?? 0) * 1000;
+      const rate = embedded.written > 0 ? Math.round(embedded.written / ((embedMs - indexMs) / 1000)) : null;
       return {
         scenario: 'semantic',
         title,
@@ -122,13 +138,17 @@ export const semanticScenario: Scenario = {
             rows: [
               ['model', `${model.id} (${model.embedder}, ${model.dimensions} dimensions, fitted on ${formatCount(model.corpusSize)} papers)`],
               ['vectors', `${formatCount(coverage.vectors)} of ${formatCount(coverage.papers)} papers`],
-              ['this run embedded', embedded.written > 0 ? `${formatCount(embedded.written)} papers in ${formatDuration(embedMs)} (${rate ?? 0} papers/s, fit included)` : 'nothing (vectors from an earlier run)'],
-              ['first ANN index build of a process', formatDuration(annBuildMs)],
+              ['this run embedded', embedded.written > 0 ? `${formatCount(embedded.written)} papers in ${formatDuration(embedMs - indexMs)} (${rate ?? 0} papers/s, fit included)` : 'nothing (vectors from an earlier run)'],
+              [
+                embedded.indexBuilt === null ? 'first ANN index build of a process (first query)' : 'ANN index build and save before the model became active',
+                formatDuration(annBuildMs),
+              ],
+              ['first query of a second process (loads the saved index)', formatDuration(loadMs)],
             ],
           },
         ],
         notes: [embedded.planned],
-        raw: { embedMs, embedded, annBuildMs, timings, similar, summaries: s },
+        raw: { embedMs, embedded, annBuildMs, loadMs, timings, similar, summaries: s },
         ok: true,
       };
     } finally {
