@@ -99,8 +99,14 @@ function whereClause(
   }
   if (options.onlyIds !== undefined) {
     if (options.onlyIds.length === 0) return null;
-    where.push(`papers_fts.rowid IN (${options.onlyIds.map(() => 'CAST(? AS INTEGER)').join(', ')})`);
-    params.push(...options.onlyIds.map((id) => Math.floor(id)));
+    // As in hydrate(): FTS5 applies the rowid range while it reads its index,
+    // and the + keeps `IN` away from FTS5, which would run the whole MATCH once
+    // per listed rowid (145 ms at p99 for a hybrid page at 1M papers).
+    const ids = options.onlyIds.map((id) => Math.floor(id));
+    where.push('papers_fts.rowid >= CAST(? AS INTEGER) AND papers_fts.rowid <= CAST(? AS INTEGER)');
+    params.push(Math.min(...ids), Math.max(...ids));
+    where.push(`+papers_fts.rowid IN (${ids.map(() => 'CAST(? AS INTEGER)').join(', ')})`);
+    params.push(...ids);
   }
   const categoryClause = (values: string[]): string => {
     const parts: string[] = [];

@@ -144,6 +144,17 @@ test('every hit gets its own snippet', async () => {
   assert.deepEqual(none.hits.map((h) => h.snippet.value), ['', '']);
 });
 
+test('onlyIds ranks just the listed papers that match, in BM25 order, with their snippets', async () => {
+  const all = ids(await search('lattice'));
+  const listed = [11, 2, 7, 40];
+  const r = await search('lattice', { onlyIds: listed });
+  assert.deepEqual(ids(r), all.filter((id) => listed.includes(id)), 'paper 40 does not exist; the others in rank order');
+  for (const h of r.hits) assert.match(h.snippet.value, new RegExp(`marker${h.paperId} `));
+  assert.deepEqual(ids(await search('gauge', { onlyIds: [5] })), [5]);
+  assert.deepEqual(ids(await search('marker5', { onlyIds: [4, 6] })), [], 'papers between the listed ones are not included');
+  assert.deepEqual(ids(await search('lattice', { onlyIds: [] })), []);
+});
+
 test('no searchable terms, and no match', async () => {
   const r = await search('-lattice');
   assert.deepEqual([r.total, r.totalIsLowerBound, r.rankedNewest, r.hits.length], [0, false, null, 0]);
