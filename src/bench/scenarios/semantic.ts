@@ -22,6 +22,7 @@ import { activeModel, vectorCoverage } from '../../db/vector-store.js';
 import { loadConfig } from '../../config.js';
 import { createLogger } from '../../log.js';
 import { searchPapers, type SearchMode } from '../../search/search.js';
+import { FIT_SAMPLE_MAX } from '../../semantic/builtin.js';
 import { embedAll } from '../../semantic/jobs.js';
 import { similarPapers } from '../../semantic/similar.js';
 import { nearestPapers } from '../../semantic/vector-index.js';
@@ -136,7 +137,7 @@ export const semanticScenario: Scenario = {
             title: 'Model and index',
             headers: ['what', 'value'],
             rows: [
-              ['model', `${model.id} (${model.embedder}, ${model.dimensions} dimensions, fitted on ${formatCount(model.corpusSize)} papers)`],
+              ['model', `${model.id} (${model.embedder}, ${model.dimensions} dimensions, fitted on a sample of at most ${formatCount(FIT_SAMPLE_MAX)} of ${formatCount(model.corpusSize)} papers)`],
               ['vectors', `${formatCount(coverage.vectors)} of ${formatCount(coverage.papers)} papers`],
               ['this run embedded', embedded.written > 0 ? `${formatCount(embedded.written)} papers in ${formatDuration(embedMs - indexMs)} (${rate ?? 0} papers/s, fit included)` : 'nothing (vectors from an earlier run)'],
               [
