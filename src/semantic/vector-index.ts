@@ -400,8 +400,9 @@ export function warmVectorIndex(database: Database): Promise<void> {
  * to become active, and saves it: the embed job calls this once a building
  * model has every vector and before activating it. This process then switches
  * to it at once, and every process of this data directory loads the file in
- * seconds instead of building the graph itself (half an hour at a million
- * papers) while answering by keyword.
+ * seconds instead of building the graph itself (5 to 30 minutes at a million
+ * papers, by how clustered the vectors are) while answering by keyword. Until
+ * the switch this process holds both models' graphs (about 0.8 GB each at 1M).
  */
 export async function prepareVectorIndex(database: Database, model: EmbeddingModel): Promise<{ vectors: number; seconds: number }> {
   const started = Date.now();
