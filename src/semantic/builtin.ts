@@ -20,7 +20,7 @@ import { porterStem } from './porter.js';
 /** Algorithm version: part of every built-in model's fingerprint. */
 export const BUILTIN_VERSION = 'lsa-ict-2';
 
-/** The most documents a model is fitted on; larger corpora are sampled (50k: about 2 min and 0.8 GB on one core; 100k took 4.8 min and 1.4 GB). */
+/** The most documents a model is fitted on; larger corpora are sampled (50k: about 5 min and 0.9 GB on one core with the default training pairs; 2 min with the first design's 20,000). */
 export const FIT_SAMPLE_MAX = 50_000;
 
 export const DEFAULT_DIMENSIONS = 256;
