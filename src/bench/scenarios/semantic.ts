@@ -49,7 +49,7 @@ function row(label: string, s: LatencySummary): string[] {
 
 export const semanticScenario: Scenario = {
   name: 'semantic',
-  description: 'built-in embedder fit and throughput, first ANN build, hybrid/semantic search and similar-papers latency',
+  description: 'built-in embedder fit and throughput, ANN index build and load, hybrid/semantic search and similar-papers latency',
   async run(opts: ScenarioOptions): Promise<ScenarioResult> {
     const profile = parseProfile(process.env.BENCH_SEMANTIC_PROFILE || 'topical').name;
     const corpus = await ensureCorpus(opts.outDir, opts.papers, opts.seed, opts.log, profile);
@@ -57,7 +57,7 @@ export const semanticScenario: Scenario = {
     const title = `Search by meaning: ${formatCount(opts.papers)} synthetic papers, profile ${profile} (${opts.engine})`;
     const built = await ensureDatabase(opts, corpus, 'search', profile);
     if ('error' in built) return { scenario: 'semantic', title, params, checks: [], tables: [], notes: [built.error], raw: { error: built.error }, ok: false };
-    // A fresh directory for this process's index files, so the first query times a build.
+    // A fresh directory for this process's index files, so the index is built (by the embed step or the first query) and timed.
     const indexDir = join(opts.outDir, 'tmp', `semantic-index-${opts.engine}`);
     await rm(indexDir, { recursive: true, force: true });
     const database = openDatabase(built.location, { dataDir: indexDir });
